@@ -1,0 +1,7 @@
+//! milvus-ingest: schema-driven synthetic data for Milvus, and the pipelines that ship it.
+//!
+//! The binary in `main.rs` only parses arguments and prints; everything it does is a call into
+//! the modules below, which return typed errors and report progress through traits.
+
+pub mod fsutil;
+pub mod schema;
