@@ -1,0 +1,1 @@
+//! Native value generators, one file per kind of value. (Being written.)
