@@ -1,5 +1,10 @@
-//! File formats: the Arrow layout of each field, Parquet and JSON writers, `meta.json`.
+//! File formats: the Arrow layout of each field, Parquet and JSON writers, `meta.json`, and
+//! the sinks files are written to.
 
 pub mod arrow_types;
+pub mod meta;
+pub mod sink;
 
 pub use arrow_types::{META_COLUMN, arrow_field, arrow_schema, arrow_type};
+pub use meta::{CollectionConfig, DataFile, DatasetMeta, GenerationInfo, META_FILE};
+pub use sink::{LocalSink, Sink, SinkFile};

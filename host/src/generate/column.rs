@@ -1,6 +1,6 @@
 //! The contract between the engine and whatever produces a column (native or plugin).
 
-use arrow_array::ArrayRef;
+use arrow_array::{ArrayRef, RecordBatch};
 use rand_chacha::ChaCha8Rng;
 
 use super::error::GenerateError;
@@ -43,4 +43,26 @@ pub fn chunk_rng(
     req: &ChunkRequest,
 ) -> ChaCha8Rng {
     stream(ctx.seed, field_path, purpose, req.chunk_index)
+}
+
+/// One rule a generated row broke, as reported by a validator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Dataset row index.
+    pub row: u64,
+    pub field: String,
+    pub message: String,
+}
+
+/// Checks generated batches before they are written (plugin validators implement this).
+pub trait BatchValidator: Send + Sync {
+    /// Names the validator in reports, e.g. `vector-check/norm`.
+    fn name(&self) -> &str;
+    /// Violations in `batch`, whose first row is dataset row `first_row`. An `Err` is a failure
+    /// of the validator itself (trap, timeout), not of the data.
+    fn validate(
+        &self,
+        batch: &RecordBatch,
+        first_row: u64,
+    ) -> Result<Vec<Violation>, GenerateError>;
 }

@@ -9,6 +9,6 @@ pub mod error;
 pub mod rng;
 pub mod values;
 
-pub use column::{ChunkRequest, ColumnGenerator, GenContext, chunk_rng};
+pub use column::{BatchValidator, ChunkRequest, ColumnGenerator, GenContext, Violation, chunk_rng};
 pub use error::GenerateError;
 pub use rng::{CHUNK_ROWS, Purpose, scramble, stable_hash, stream};
