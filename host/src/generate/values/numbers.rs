@@ -213,11 +213,6 @@ fn float_range(field: &Field, name: &str) -> (f64, f64, Option<i32>) {
     let span = dhi - dlo;
     let lo = field.min;
     let hi = field.max;
-    let decimals = if lo.is_some() || hi.is_some() {
-        None
-    } else {
-        decimals
-    };
     let (lo, hi) = match (lo, hi) {
         (Some(lo), Some(hi)) => (lo, hi),
         (Some(lo), None) => (lo, if dhi >= lo { dhi } else { lo + span }),

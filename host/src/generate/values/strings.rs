@@ -78,25 +78,16 @@ impl StringSource {
             let n = rng.random_range(5..=12);
             self.push_words(rng, out, n);
         } else {
-            let phrase = |out: &mut String, rng: &mut ChaCha8Rng| {
-                out.push_str(vocab::DETERMINERS.choose(rng).unwrap_or(&"the"));
-                out.push(' ');
-                if rng.random_bool(0.5) {
-                    out.push_str(vocab::ADJECTIVES.choose(rng).unwrap_or(&""));
-                    out.push(' ');
-                }
-                out.push_str(vocab::NOUNS.choose(rng).unwrap_or(&""));
-            };
-            phrase(out, rng);
+            push_phrase(rng, out);
             out.push(' ');
             out.push_str(vocab::VERBS.choose(rng).unwrap_or(&""));
             out.push(' ');
-            phrase(out, rng);
+            push_phrase(rng, out);
             if rng.random_bool(0.5) {
                 out.push(' ');
                 out.push_str(vocab::PREPOSITIONS.choose(rng).unwrap_or(&""));
                 out.push(' ');
-                phrase(out, rng);
+                push_phrase(rng, out);
             }
         }
         capitalize_at(out, start);
@@ -163,8 +154,19 @@ impl StringSource {
             }
             K::Title => {
                 let start = out.len();
-                let n = rng.random_range(2..=5);
-                self.push_words(rng, out, n);
+                if self.words.is_some() {
+                    let n = rng.random_range(2..=5);
+                    self.push_words(rng, out, n);
+                } else {
+                    self.push_words(rng, out, 2);
+                    if rng.random_bool(0.5) {
+                        out.push(' ');
+                        out.push_str(vocab::PREPOSITIONS.choose(rng).unwrap_or(&"for"));
+                        out.push_str(" the ");
+                        let n = rng.random_range(1..=2);
+                        self.push_words(rng, out, n);
+                    }
+                }
                 title_case_from(out, start);
             }
             K::ProductName => {
@@ -299,6 +301,22 @@ pub(crate) fn truncate_bytes(s: &mut String, max: usize) {
     s.truncate(end);
 }
 
+/// `[determiner] [adjective] noun`, with "an" before a vowel.
+fn push_phrase(rng: &mut ChaCha8Rng, out: &mut String) {
+    let det = *vocab::DETERMINERS.choose(rng).unwrap_or(&"the");
+    let adj = rng
+        .random_bool(0.5)
+        .then(|| *vocab::ADJECTIVES.choose(rng).unwrap_or(&""));
+    let noun = *vocab::NOUNS.choose(rng).unwrap_or(&"");
+    let next = adj.unwrap_or(noun);
+    let vowel = next.starts_with(['a', 'e', 'i', 'o', 'u']);
+    out.push_str(if det == "a" && vowel { "an" } else { det });
+    for word in adj.into_iter().chain([noun]) {
+        out.push(' ');
+        out.push_str(word);
+    }
+}
+
 fn capitalize_at(s: &mut str, at: usize) {
     if let Some(c) = s[at..].chars().next()
         && c.is_ascii_lowercase()
@@ -313,11 +331,20 @@ fn title(word: &str) -> String {
     s
 }
 
+/// Words a title keeps in lower case unless they open it.
+const SMALL_WORDS: &[&str] = &[
+    "a", "an", "the", "for", "with", "from", "about", "of", "near",
+];
+
 fn title_case_from(s: &mut String, start: usize) {
     let starts: Vec<usize> = s[start..]
         .char_indices()
         .filter(|(i, _)| *i == 0 || s.as_bytes()[start + i - 1] == b' ')
         .map(|(i, _)| start + i)
+        .filter(|&at| {
+            let word = s[at..].split(' ').next().unwrap_or("");
+            at == start || !SMALL_WORDS.contains(&word)
+        })
         .collect();
     for at in starts {
         capitalize_at(s, at);
@@ -381,6 +408,14 @@ mod tests {
         assert!(chrono::DateTime::parse_from_rfc3339(&dt).is_ok(), "{dt}");
         let sentence = one("sentence", &mut rng);
         assert!(sentence.ends_with('.') && sentence.as_bytes()[0].is_ascii_uppercase());
+        for _ in 0..200 {
+            let s = one("sentence", &mut rng).to_lowercase();
+            let words: Vec<&str> = s.split(' ').collect();
+            for pair in words.windows(2) {
+                let vowel = pair[1].starts_with(['a', 'e', 'i', 'o', 'u']);
+                assert!(!(pair[0] == "a" && vowel), "{s}");
+            }
+        }
         assert_eq!(one("ipv4", &mut rng).split('.').count(), 4);
     }
 

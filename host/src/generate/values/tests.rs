@@ -286,7 +286,8 @@ fn binary_int8_and_sparse_vectors_have_their_shapes() {
         let v: serde_json::Map<String, Value> = serde_json::from_str(text).unwrap();
         let idx: Vec<u32> = v.keys().map(|k| k.parse().unwrap()).collect();
         assert!(idx.windows(2).all(|w| w[0] < w[1]) && idx.iter().all(|i| *i < 1000));
-        assert!((10..=30).contains(&idx.len()), "{}", idx.len());
+        // 10..=30 drawn; repeats are dropped, so a row may come out slightly shorter.
+        assert!((8..=30).contains(&idx.len()), "{}", idx.len());
         assert!(
             v.values()
                 .all(|x| x.as_f64().is_some_and(|x| x > 0.0 && x <= 1.0))
