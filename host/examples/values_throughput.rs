@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let secs = started.elapsed().as_secs_f64();
         let mut slowest: Vec<(usize, Duration)> = per_column.into_iter().enumerate().collect();
-        slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.1));
         let top: Vec<String> = slowest
             .iter()
             .take(3)

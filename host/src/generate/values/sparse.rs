@@ -55,10 +55,15 @@ impl ColumnGenerator for SparseColumn {
             text.clear();
             text.push('{');
             for (i, index) in indices.iter().enumerate() {
-                // (0, 1]: a zero weight would be a non-entry.
-                let value = 1.0 - rng.random::<f32>();
+                // Weights in (0, 1] with 4 decimals, written as integers: shortest-float
+                // formatting was most of this column's cost.
+                let weight = rng.random_range(1..=10_000u32);
                 let sep = if i == 0 { "" } else { "," };
-                let _ = write!(text, "{sep}\"{index}\":{value}");
+                if weight == 10_000 {
+                    let _ = write!(text, "{sep}\"{index}\":1");
+                } else {
+                    let _ = write!(text, "{sep}\"{index}\":0.{weight:04}");
+                }
             }
             text.push('}');
             rows.push(text.clone());
