@@ -13,4 +13,4 @@ pub use arrow_types::{META_COLUMN, arrow_field, arrow_schema, arrow_type};
 pub use meta::{
     CollectionConfig, DataFile, DatasetMeta, GenerationInfo, META_FILE, read_meta, write_meta,
 };
-pub use sink::{LocalSink, Sink, SinkFile};
+pub use sink::{LocalSink, NullSink, Sink, SinkFile};
