@@ -26,7 +26,7 @@ impl FastRng {
     }
 
     #[inline]
-    pub fn next(&mut self) -> u64 {
+    pub fn bits(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0xa076_1d64_78bd_642f);
         let t = u128::from(self.state).wrapping_mul(u128::from(self.state ^ 0xe703_7ed1_a0b4_28db));
         ((t >> 64) as u64) ^ (t as u64)
@@ -36,26 +36,26 @@ impl FastRng {
     /// every n this crate uses.
     #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+        ((u128::from(self.bits()) * u128::from(n)) >> 64) as u64
     }
 
     /// Uniform in `[0, 1)` with 53 random bits.
     #[inline]
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        (self.bits() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// A standard normal draw (exact within ±4.3 sigma; see [`NormalTable`]).
     #[inline]
     pub fn normal(&mut self) -> f32 {
-        normal_table().sample((self.next() >> 48) as u16)
+        normal_table().sample((self.bits() >> 48) as u16)
     }
 
     /// Four standard normal draws from one 64-bit draw.
     #[inline]
     pub fn normal4(&mut self) -> [f32; 4] {
         let t = normal_table();
-        let x = self.next();
+        let x = self.bits();
         [
             t.sample(x as u16),
             t.sample((x >> 16) as u16),
@@ -67,16 +67,16 @@ impl FastRng {
 
 impl RngCore for FastRng {
     fn next_u32(&mut self) -> u32 {
-        (self.next() >> 32) as u32
+        (self.bits() >> 32) as u32
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.next()
+        self.bits()
     }
 
     fn fill_bytes(&mut self, dst: &mut [u8]) {
         for chunk in dst.chunks_mut(8) {
-            let bytes = self.next().to_le_bytes();
+            let bytes = self.bits().to_le_bytes();
             chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
     }

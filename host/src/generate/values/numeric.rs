@@ -207,7 +207,7 @@ impl IntGen {
             IntGen::Uniform { lo, hi } => {
                 let span = hi.wrapping_sub(*lo) as u64;
                 if span == u64::MAX {
-                    rng.next() as i64
+                    rng.bits() as i64
                 } else {
                     lo.wrapping_add(rng.below(span + 1) as i64)
                 }

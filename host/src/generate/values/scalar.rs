@@ -80,7 +80,7 @@ impl Source<Coin, bool> {
     #[inline]
     fn draw(&self, rng: &mut FastRng) -> bool {
         match self {
-            Source::Fresh(Coin) | Source::Hashed { .. } => rng.next() >> 63 == 1,
+            Source::Fresh(Coin) | Source::Hashed { .. } => rng.bits() >> 63 == 1,
             Source::Pool { values, picker } => values[picker.pick(rng) as usize],
         }
     }

@@ -99,7 +99,7 @@ impl ColumnGenerator for SparseVectors {
                     text.push(',');
                 }
                 // Weights in (0, 1], skewed low like learned sparse term weights.
-                let u = (rng.next() >> 40) as f32 * (1.0 / (1u32 << 24) as f32);
+                let u = (rng.bits() >> 40) as f32 * (1.0 / (1u32 << 24) as f32);
                 let w = (1.0 - u) * (1.0 - u) + 1e-4;
                 let _ = write!(text, "\"{i}\":");
                 text.push_str(num.format_finite(w.min(1.0)));

@@ -293,7 +293,7 @@ impl StrGen {
                 );
             }
             StringKind::Uuid => {
-                let (a, b) = (rng.next(), rng.next());
+                let (a, b) = (rng.bits(), rng.bits());
                 write_uuid(out, a, b);
             }
             StringKind::Hex => {
@@ -351,7 +351,7 @@ fn push_hex(out: &mut String, rng: &mut FastRng, len: usize) {
     let mut bits = 0u64;
     for i in 0..len {
         if i % 16 == 0 {
-            bits = rng.next();
+            bits = rng.bits();
         }
         out.push(DIGITS[(bits & 15) as usize] as char);
         bits >>= 4;

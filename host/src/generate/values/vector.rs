@@ -66,7 +66,7 @@ impl DenseVectors {
             DataType::BFloat16Vector => Store::BF16,
             DataType::Int8Vector => Store::I8,
             DataType::BinaryVector => {
-                if dim % 8 != 0 {
+                if !dim.is_multiple_of(8) {
                     return Err(GenerateError::field(
                         &field.name,
                         format!(
@@ -136,7 +136,7 @@ impl DenseVectors {
             Shape::Gaussian => gaussian_unit(rng, row),
             Shape::Uniform => {
                 for pair in row.chunks_mut(2) {
-                    let x = rng.next();
+                    let x = rng.bits();
                     for (i, v) in pair.iter_mut().enumerate() {
                         let bits = (x >> (32 * i)) as u32 >> 8;
                         *v = bits as f32 * (2.0 / (1u32 << 24) as f32) - 1.0;
