@@ -10,6 +10,7 @@ pub mod parquet;
 pub mod sink;
 
 pub use arrow_types::{META_COLUMN, arrow_field, arrow_schema, arrow_type};
+pub use json_text::JsonEncoder;
 pub use meta::{
     CollectionConfig, DataFile, DatasetMeta, GenerationInfo, META_FILE, read_meta, write_meta,
 };

@@ -1,74 +1,68 @@
-//! Native value generators. (Stand-in until the full generators land: Int64, VarChar and
-//! FloatVector only.)
+//! Native value generators, one file per kind of value.
+//!
+//! The engine calls only [`build_column`] and [`build_object`]; everything else here is the
+//! machinery behind them. Every generator is immutable after build: per-field setup (pools,
+//! cluster centres) is drawn once from `Purpose::Setup`, per-chunk values from the chunk's
+//! streams, row by row, so a prefix of a chunk equals the same rows of the whole chunk.
+
+mod columns;
+mod fastrng;
+mod fit;
+mod mask;
+mod numeric;
+mod object;
+mod pk;
+mod scalar;
+mod sparse;
+mod text;
+mod vector;
+mod vocab;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float32Array, Int64Array, ListArray, StringArray};
-use arrow_buffer::OffsetBuffer;
-use arrow_schema::{DataType as ArrowType, Field as ArrowField};
-use rand::Rng;
-
-use super::column::{ChunkRequest, ColumnGenerator, GenContext, chunk_rng};
-use super::error::GenerateError;
-use super::rng::Purpose;
 use crate::schema::{DataType, Field};
 
-struct Simple {
-    field: Field,
-    path: String,
-    ctx: GenContext,
-}
+use super::column::{ColumnGenerator, GenContext};
+use super::error::GenerateError;
 
-impl ColumnGenerator for Simple {
-    fn generate(&self, req: &ChunkRequest) -> Result<ArrayRef, GenerateError> {
-        let mut rng = chunk_rng(&self.ctx, &self.path, Purpose::Values, req);
-        Ok(match self.field.data_type {
-            DataType::Int64 => Arc::new(Int64Array::from_iter_values(
-                (0..req.rows as u64).map(|i| (req.first_row + i) as i64),
-            )),
-            DataType::VarChar => Arc::new(StringArray::from_iter_values(
-                (0..req.rows).map(|_| format!("v{}", rng.random::<u32>())),
-            )),
-            DataType::FloatVector => {
-                let dim = self.field.dim.unwrap_or(8) as usize;
-                let values: Vec<f32> = (0..req.rows * dim).map(|_| rng.random::<f32>()).collect();
-                Arc::new(ListArray::new(
-                    Arc::new(ArrowField::new("item", ArrowType::Float32, true)),
-                    OffsetBuffer::from_lengths(std::iter::repeat_n(dim, req.rows)),
-                    Arc::new(Float32Array::from(values)),
-                    None,
-                ))
-            }
-            t => {
-                return Err(GenerateError::field(
-                    &self.field.name,
-                    format!("{t} not yet supported"),
-                ));
-            }
-        })
-    }
-}
+pub use fastrng::FastRng;
+pub use numeric::guess_range;
+pub use sparse::{DEFAULT_DENSITY, DEFAULT_SPARSE_DIM};
 
+/// The complete column generator for a field: values, uniqueness for primary keys, enum_values,
+/// cardinality_ratio, nulls (nullable fields, `null_ratio`, own stream Purpose::Nulls) and
+/// defaults (`default_ratio` rows hold `default_value`, own stream Purpose::Defaults).
+/// `path` is the field's stream name: its name for collection fields, "$meta.NAME" for dynamic
+/// fields, "PARENT.KEY" for JSON shape keys. Output arrays have type crate::format::arrow_type(field).
 pub fn build_column(
     field: &Field,
     path: &str,
     ctx: &GenContext,
 ) -> Result<Arc<dyn ColumnGenerator>, GenerateError> {
-    Ok(Arc::new(Simple {
-        field: field.clone(),
-        path: path.to_string(),
-        ctx: ctx.clone(),
-    }))
+    if field.is_primary {
+        return pk::build_keys(field, path, ctx);
+    }
+    let values: Arc<dyn ColumnGenerator> = match field.data_type {
+        DataType::Array => Arc::new(columns::ArrayColumn::new(field, path, ctx)?),
+        DataType::Json => object::json_column(field, path, ctx)?,
+        DataType::SparseFloatVector => Arc::new(sparse::SparseVectors::new(field, path, ctx)?),
+        t if t.is_dense_vector() => Arc::new(vector::DenseVectors::new(field, path, ctx)?),
+        _ => Arc::new(columns::ScalarColumn::new(field, path, ctx)?),
+    };
+    mask::Masked::wrap(values, field, path, ctx)
 }
 
+/// A Utf8 column of JSON objects, one key per field (used for the `$meta` column from
+/// schema.dynamic_fields, and for JSON fields with a `shape`). Null values of nullable keys are
+/// written as JSON null.
 pub fn build_object(
-    _fields: &[Field],
+    fields: &[Field],
     path: &str,
     ctx: &GenContext,
 ) -> Result<Arc<dyn ColumnGenerator>, GenerateError> {
-    Ok(Arc::new(Simple {
-        field: Field::new(path, DataType::VarChar),
-        path: path.to_string(),
-        ctx: ctx.clone(),
-    }))
+    let keys: Vec<(Field, bool)> = fields.iter().map(|f| (f.clone(), false)).collect();
+    Ok(Arc::new(object::ObjectColumn::new(&keys, path, ctx)?))
 }
