@@ -15,7 +15,10 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 fn main() {
-    let dirs: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let dirs: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if dirs.is_empty() {
         eprintln!("usage: cargo bench --bench parquet_floor -- DATASET_DIR...");
         return;
@@ -41,10 +44,15 @@ fn main() {
         }
         let Some(schema) = schema else { continue };
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-        let out = std::env::temp_dir().join(format!("parquet-floor-{}.parquet", std::process::id()));
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+        let out =
+            std::env::temp_dir().join(format!("parquet-floor-{}.parquet", std::process::id()));
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
         let started = Instant::now();
-        let mut writer = ArrowWriter::try_new(File::create(&out).expect("create"), schema, Some(props)).expect("writer");
+        let mut writer =
+            ArrowWriter::try_new(File::create(&out).expect("create"), schema, Some(props))
+                .expect("writer");
         for b in &batches {
             writer.write(b).expect("write");
         }

@@ -9,7 +9,10 @@ pub fn bin() -> PathBuf {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs the binary with `args` in `dir`, with a private schema store.
@@ -46,7 +49,12 @@ pub fn pyarrow_check(dataset: &Path) {
         .arg(&script)
         .arg(dataset)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {} ({e}); run the suite with scripts/test.sh", python()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}); run the suite with scripts/test.sh",
+                python()
+            )
+        });
     assert!(
         out.status.success(),
         "independent pyarrow check failed for {} (is pyarrow installed for {}? scripts/test.sh sets MI_PYTHON):\n{}\n{}",
