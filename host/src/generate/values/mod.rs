@@ -1,26 +1,21 @@
 //! Native value generators, one file per kind of value.
 //!
-//! [`field_generator`] picks the generator for a field from its type and settings;
-//! [`meta_generator`] makes the `$meta` column of dynamic fields. Every generator draws from the
-//! streams of `generate::rng` keyed by a *path*: the field name for collection fields,
-//! `<field>.<key>` for keys of a JSON shape (recursively), `$meta.<name>` for dynamic fields.
-//! Renaming a field therefore changes its values; adding or reordering fields never does.
-//!
-//! This module never decides which rows go where and never touches files or plugins: the
-//! engine asks for chunks, and fields with a plugin `generator` are the engine's to route.
+//! The engine calls only [`build_column`] and [`build_object`]; everything else here is the
+//! machinery behind them. Every generator is immutable after build: per-field setup (pools,
+//! cluster centres) is drawn once from `Purpose::Setup`, per-chunk values from the chunk's
+//! streams, row by row, so a prefix of a chunk equals the same rows of the whole chunk.
 
-mod arrays;
-mod build;
-mod json;
-mod keys;
-mod masks;
-mod numbers;
-mod pool;
+mod columns;
+mod fastrng;
+mod fit;
+mod mask;
+mod numeric;
+mod object;
+mod pk;
 mod scalar;
-mod scalars;
 mod sparse;
-mod strings;
-mod vectors;
+mod text;
+mod vector;
 mod vocab;
 
 #[cfg(test)]
@@ -28,87 +23,46 @@ mod tests;
 
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
+use crate::schema::{DataType, Field};
 
-use super::{ChunkRequest, ColumnGenerator, GenContext, GenerateError};
-use crate::format::arrow_schema;
-use crate::schema::{DataType, Field, Schema};
+use super::column::{ColumnGenerator, GenContext};
+use super::error::GenerateError;
 
-/// The native generator of a collection field's column.
-///
-/// Errors for fields that never appear in data files (auto-id keys) and for settings that
-/// validation cannot rule out but generation cannot meet (too few unique keys in a range).
-pub fn field_generator(
-    ctx: &GenContext,
+pub use fastrng::FastRng;
+pub use numeric::guess_range;
+pub use sparse::{DEFAULT_DENSITY, DEFAULT_SPARSE_DIM};
+
+/// The complete column generator for a field: values, uniqueness for primary keys, enum_values,
+/// cardinality_ratio, nulls (nullable fields, `null_ratio`, own stream Purpose::Nulls) and
+/// defaults (`default_ratio` rows hold `default_value`, own stream Purpose::Defaults).
+/// `path` is the field's stream name: its name for collection fields, "$meta.NAME" for dynamic
+/// fields, "PARENT.KEY" for JSON shape keys. Output arrays have type crate::format::arrow_type(field).
+pub fn build_column(
     field: &Field,
-) -> Result<Box<dyn ColumnGenerator>, GenerateError> {
-    let name = field.name.as_str();
+    path: &str,
+    ctx: &GenContext,
+) -> Result<Arc<dyn ColumnGenerator>, GenerateError> {
     if field.is_primary {
-        if field.auto_id {
-            return Err(GenerateError::field(
-                name,
-                "auto_id keys are assigned by Milvus and never generated",
-            ));
-        }
-        return Ok(Box::new(keys::PrimaryKeyColumn::new(ctx, field)?));
+        return pk::build_keys(field, path, ctx);
     }
-    Ok(match field.data_type {
-        DataType::Array => Box::new(arrays::ArrayColumn::new(ctx, field, name, name)?),
-        DataType::Json => Box::new(json::JsonColumn::for_field(ctx, field, name, name)?),
-        DataType::SparseFloatVector => Box::new(sparse::SparseColumn::new(ctx, field)?),
-        t if t.is_dense_vector() => Box::new(vectors::DenseVectorColumn::new(ctx, field)?),
-        _ => Box::new(scalars::ScalarColumn::new(ctx, field, name, name)?),
-    })
+    let values: Arc<dyn ColumnGenerator> = match field.data_type {
+        DataType::Array => Arc::new(columns::ArrayColumn::new(field, path, ctx)?),
+        DataType::Json => object::json_column(field, path, ctx)?,
+        DataType::SparseFloatVector => Arc::new(sparse::SparseVectors::new(field, path, ctx)?),
+        t if t.is_dense_vector() => Arc::new(vector::DenseVectors::new(field, path, ctx)?),
+        _ => Arc::new(columns::ScalarColumn::new(field, path, ctx)?),
+    };
+    mask::Masked::wrap(values, field, path, ctx)
 }
 
-/// The generator of the `$meta` column, or `None` when the schema's files have none.
-pub fn meta_generator(
+/// A Utf8 column of JSON objects, one key per field (used for the `$meta` column from
+/// schema.dynamic_fields, and for JSON fields with a `shape`). Null values of nullable keys are
+/// written as JSON null.
+pub fn build_object(
+    fields: &[Field],
+    path: &str,
     ctx: &GenContext,
-    schema: &Schema,
-) -> Result<Option<Box<dyn ColumnGenerator>>, GenerateError> {
-    if !schema.has_meta_column() {
-        return Ok(None);
-    }
-    Ok(Some(Box::new(json::JsonColumn::for_meta(ctx, schema)?)))
-}
-
-/// Every column of the schema's data files, natively, in `format::arrow_schema` order.
-/// Fails on fields that name a plugin `generator`: those need the plugin host.
-pub fn native_generators(
-    ctx: &GenContext,
-    schema: &Schema,
-) -> Result<Vec<Box<dyn ColumnGenerator>>, GenerateError> {
-    let mut out = Vec::new();
-    for field in schema.data_fields() {
-        if let Some(plugin) = &field.generator {
-            return Err(GenerateError::field(
-                &field.name,
-                format!(
-                    "is generated by plugin `{}` (`{}`), which native generation cannot run",
-                    plugin.plugin, plugin.name
-                ),
-            ));
-        }
-        out.push(field_generator(ctx, field)?);
-    }
-    if let Some(meta) = meta_generator(ctx, schema)? {
-        out.push(meta);
-    }
-    Ok(out)
-}
-
-/// One chunk of the schema's rows as a record batch, all columns native (for previews and tests;
-/// the engine runs generators itself to spread them over threads).
-pub fn native_batch(
-    ctx: &GenContext,
-    schema: &Schema,
-    req: &ChunkRequest,
-) -> Result<RecordBatch, GenerateError> {
-    let generators = native_generators(ctx, schema)?;
-    let columns = generators
-        .iter()
-        .map(|g| g.generate(req))
-        .collect::<Result<Vec<_>, _>>()?;
-    RecordBatch::try_new(Arc::clone(&arrow_schema(schema)), columns)
-        .map_err(|e| GenerateError::Invalid(format!("assembling a batch: {e}")))
+) -> Result<Arc<dyn ColumnGenerator>, GenerateError> {
+    let keys: Vec<(Field, bool)> = fields.iter().map(|f| (f.clone(), false)).collect();
+    Ok(Arc::new(object::ObjectColumn::new(&keys, path, ctx)?))
 }
