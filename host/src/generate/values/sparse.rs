@@ -1,7 +1,6 @@
 //! Sparse float vectors as the JSON text Milvus bulk import reads: `{"17":0.53,"204":0.11}`,
 //! indices distinct and ascending inside `[0, dim)`, values positive.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
@@ -89,7 +88,6 @@ impl ColumnGenerator for SparseVectors {
         let mut b = StringBuilder::with_capacity(req.rows, req.rows * self.mean_nnz as usize * 16);
         let mut idx = Vec::with_capacity(self.mean_nnz as usize * 2);
         let mut text = String::new();
-        let mut num = ryu::Buffer::new();
         for _ in 0..req.rows {
             self.indices(&mut rng, &mut idx);
             text.clear();
@@ -98,17 +96,55 @@ impl ColumnGenerator for SparseVectors {
                 if k > 0 {
                     text.push(',');
                 }
-                // Weights in (0, 1], skewed low like learned sparse term weights.
-                let u = (rng.bits() >> 40) as f32 * (1.0 / (1u32 << 24) as f32);
-                let w = (1.0 - u) * (1.0 - u) + 1e-4;
-                let _ = write!(text, "\"{i}\":");
-                text.push_str(num.format_finite(w.min(1.0)));
+                text.push('"');
+                push_u32(&mut text, *i);
+                text.push_str("\":");
+                push_weight(&mut text, rng.unit());
             }
             text.push('}');
             b.append_value(&text);
         }
         Ok(Arc::new(b.finish()))
     }
+}
+
+/// Decimal digits of `n` without going through `fmt`.
+fn push_u32(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut pos = digits.len();
+    loop {
+        pos -= 1;
+        digits[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[pos..]).expect("ASCII digits"));
+}
+
+/// A weight in (0, 1] with four decimals, skewed low like learned sparse term weights
+/// (`u` uniform in [0, 1)). Four decimals are plenty for test data and write without `fmt`.
+fn push_weight(out: &mut String, u: f64) {
+    let q = ((1.0 - u) * (1.0 - u) * 9_999.0) as u32 + 1;
+    if q >= 10_000 {
+        out.push_str("1.0");
+        return;
+    }
+    let digits = [
+        b'0',
+        b'.',
+        b'0' + (q / 1000) as u8,
+        b'0' + (q / 100 % 10) as u8,
+        b'0' + (q / 10 % 10) as u8,
+        b'0' + (q % 10) as u8,
+    ];
+    // Trailing zeros are noise in JSON text; "0.5" reads back like "0.5000".
+    let mut end = digits.len();
+    while digits[end - 1] == b'0' && end > 3 {
+        end -= 1;
+    }
+    out.push_str(std::str::from_utf8(&digits[..end]).expect("ASCII digits"));
 }
 
 #[cfg(test)]
