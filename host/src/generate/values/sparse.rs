@@ -93,13 +93,21 @@ impl ColumnGenerator for SparseVectors {
             text.clear();
             text.push('{');
             for (k, i) in idx.iter().enumerate() {
+                // One entry is at most `,"4294967295":0.9999` (21 bytes): build it on the
+                // stack and append it at once.
+                let mut entry = [0u8; 24];
+                let mut len = 0;
                 if k > 0 {
-                    text.push(',');
+                    entry[0] = b',';
+                    len = 1;
                 }
-                text.push('"');
-                push_u32(&mut text, *i);
-                text.push_str("\":");
-                push_weight(&mut text, rng.unit());
+                entry[len] = b'"';
+                len += 1;
+                len += write_u32(&mut entry[len..], *i);
+                entry[len..len + 2].copy_from_slice(b"\":");
+                len += 2;
+                len += write_weight(&mut entry[len..], rng.unit());
+                text.push_str(std::str::from_utf8(&entry[..len]).expect("ASCII entry"));
             }
             text.push('}');
             b.append_value(&text);
@@ -108,8 +116,8 @@ impl ColumnGenerator for SparseVectors {
     }
 }
 
-/// Decimal digits of `n` without going through `fmt`.
-fn push_u32(out: &mut String, mut n: u32) {
+/// Writes the decimal digits of `n` at the start of `out`; returns their count.
+fn write_u32(out: &mut [u8], mut n: u32) -> usize {
     let mut digits = [0u8; 10];
     let mut pos = digits.len();
     loop {
@@ -120,16 +128,19 @@ fn push_u32(out: &mut String, mut n: u32) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&digits[pos..]).expect("ASCII digits"));
+    let len = digits.len() - pos;
+    out[..len].copy_from_slice(&digits[pos..]);
+    len
 }
 
-/// A weight in (0, 1] with four decimals, skewed low like learned sparse term weights
-/// (`u` uniform in [0, 1)). Four decimals are plenty for test data and write without `fmt`.
-fn push_weight(out: &mut String, u: f64) {
+/// Writes a weight in (0, 1] with up to four decimals, skewed low like learned sparse term
+/// weights (`u` uniform in [0, 1)); returns the byte count. Four decimals are plenty for test
+/// data and need no float formatting.
+fn write_weight(out: &mut [u8], u: f64) -> usize {
     let q = ((1.0 - u) * (1.0 - u) * 9_999.0) as u32 + 1;
     if q >= 10_000 {
-        out.push_str("1.0");
-        return;
+        out[..3].copy_from_slice(b"1.0");
+        return 3;
     }
     let digits = [
         b'0',
@@ -144,7 +155,8 @@ fn push_weight(out: &mut String, u: f64) {
     while digits[end - 1] == b'0' && end > 3 {
         end -= 1;
     }
-    out.push_str(std::str::from_utf8(&digits[..end]).expect("ASCII digits"));
+    out[..end].copy_from_slice(&digits[..end]);
+    end
 }
 
 #[cfg(test)]
