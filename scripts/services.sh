@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
 # Real test servers for the milvus-ingest end-to-end suite, all on 127.0.0.1
-# (see docs ARCHITECTURE.md section 6, "Test services"):
+# (recipes: ARCHITECTURE.md section 6, "Test services"):
 #
-#   garage  Garage 2.5.0 S3 server; buckets a-bucket (Milvus' own bucket) and test-bucket
-#   milvus  Milvus 2.3.5 standalone (`milvus-server` from PyPI), object storage in Garage
-#   lite25  Milvus Lite 2.5.1 (the C++ `milvus` binary shipped inside the wheel)
-#   lite32  Milvus Lite 3.2.2 (Python re-implementation of the gRPC API)
+#   garage  Garage 2.5.0 S3 server, ports 3900 (S3), 3901 (RPC), 3903 (admin);
+#           buckets a-bucket (Milvus' own bucket) and test-bucket, one fixed key
+#   milvus  Milvus 2.3.5 standalone (`milvus-server` from PyPI) on 19530, object
+#           storage in Garage's a-bucket; also uses 2379 2380 9091 13333 19529
+#           21121 21123 21124 22930 53100 53101 (some on all interfaces)
+#   lite25  Milvus Lite 2.5.1 on 19531 (the C++ `milvus` binary inside the wheel)
+#   lite32  Milvus Lite 3.2.2 on 19532 (Python re-implementation of the gRPC API)
 #
 # Usage:
 #   scripts/services.sh install [svc...]   install only (venvs + garage binary); for CI caching
-#   scripts/services.sh up      [svc...]   install if needed, start (default: all), write env.sh
+#   scripts/services.sh up      [svc...]   install if needed, start (default: all), write env.sh;
+#                                          a service already up and healthy is left alone,
+#                                          one that is started gets fresh data dirs
 #   scripts/services.sh down    [svc...]   stop (default: all); safe in `trap ... EXIT`
 #   scripts/services.sh restart [svc...]   down + up, i.e. fresh data dirs
 #   scripts/services.sh status             one line per service
-#   scripts/services.sh env                print $STATE/env.sh (source it in tests)
+#   scripts/services.sh env                print $STATE/env.sh
+#
+# $STATE/env.sh (source it) exports, for the services that are running:
+#   MI_S3_ENDPOINT MI_S3_ACCESS_KEY MI_S3_SECRET_KEY MI_S3_REGION MI_S3_BUCKET MI_S3_TEST_BUCKET
+#   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI, and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
+#   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it), plus always
+#   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5).
+# scripts/smoke_services.py checks all of them.
 #
 # Environment:
-#   MILVUS_INGEST_CACHE          venv cache root     (default ~/.cache/milvus-ingest)
-#   MILVUS_INGEST_SERVICES_DIR   runtime state root  (default /tmp/milvus-ingest-services)
+#   MILVUS_INGEST_CACHE             venv cache root     (default ~/.cache/milvus-ingest)
+#   MILVUS_INGEST_SERVICES_DIR      runtime state root  (default /tmp/milvus-ingest-services)
 #   MILVUS_INGEST_SERVICES_TIMEOUT  seconds to wait for health (default 120)
-#   MILVUS_INGEST_PYTHON         interpreter used to create the venvs (default python3)
-#   MILVUS_INGEST_GARAGE         explicit garage binary (must report 2.5.0)
+#   MILVUS_INGEST_PYTHON            interpreter used to create the venvs (default python3)
+#   MILVUS_INGEST_GARAGE            explicit garage binary (must report 2.5.0)
 set -euo pipefail
 
 CACHE=${MILVUS_INGEST_CACHE:-$HOME/.cache/milvus-ingest}
@@ -198,6 +210,8 @@ require_free_ports() { # SERVICE
 }
 
 # ---- process bookkeeping ---------------------------------------------------------
+STOPPED_PGIDS=()
+
 # Live pids carrying this script's tag for SERVICE. Zombies have an empty
 # environ and therefore do not count.
 tagged_pids() {
@@ -219,8 +233,9 @@ start_bg() {
   # The inner shell writes its own pid (== session/group id after setsid, even
   # if setsid had to fork) and execs the service.
   # shellcheck disable=SC2016
+  # fd 9 is the lock (see lock()): the service must not inherit it.
   MI_SERVICE_TAG="$TAG:$svc" setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@" \
-    >"$logf" 2>&1 </dev/null &
+    >"$logf" 2>&1 </dev/null 9>&- &
   local i
   for i in $(seq 50); do [ -s "$pidfile" ] && return 0; sleep 0.1; done
   die "$svc: process did not start (see $logf)"
@@ -257,7 +272,22 @@ stop_service() { # SERVICE
     log "WARNING: $svc processes still alive: $pids"
     return 1
   fi
+  # shellcheck disable=SC2206
+  STOPPED_PGIDS+=($pgids)
   rm -f "$STATE/$svc.pid"
+}
+
+# The stopped processes were reparented to init, which reaps them a moment
+# later; wait for that (max 5 s) so `ps` right after `down` shows nothing.
+# Zombies hold no ports or files, so this is cosmetic and never fails.
+wait_reaped() {
+  local i list
+  [ ${#STOPPED_PGIDS[@]} -gt 0 ] || return 0
+  list=$(IFS=,; echo "${STOPPED_PGIDS[*]}")
+  for i in $(seq 25); do
+    [ -n "$(ps -o pid= -g "$list" 2>/dev/null)" ] || return 0
+    sleep 0.2
+  done
 }
 
 # Print where to look when a service failed, then stop it and exit.
@@ -421,7 +451,7 @@ api_bind_addr = "$HOST:$GARAGE_ADMIN_PORT"
 EOF
   chmod 600 "$dir/garage.toml"
   t0=$(now)
-  start_bg garage "$dir/garage.log" "$GARAGE" -c "$dir/garage.toml" server
+  start_bg garage "$dir/garage.log" env NO_COLOR=1 "$GARAGE" -c "$dir/garage.toml" server
 
   # The CLI talks to the daemon over RPC; wait for it to answer. (Not with
   # `node id`: that reads the key from metadata_dir and works before RPC is up.)
@@ -625,6 +655,7 @@ cmd_down() {
   for (( i=${#svcs[@]}-1; i>=0; i-- )); do
     stop_service "${svcs[$i]}" || rc=1
   done
+  wait_reaped
   if [ -d "$STATE" ]; then write_env; fi
   return $rc
 }
@@ -651,9 +682,18 @@ cmd_env() {
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 
+# up/down/restart/install of one state dir run one at a time (e.g. a test's
+# EXIT trap firing while another `up` is still starting things).
+lock() {
+  mkdir -p "$STATE"
+  exec 9>"$STATE/.lock"
+  flock -w 900 9 || die "another scripts/services.sh holds $STATE/.lock"
+}
+
 main() {
   local cmd=${1:-}
   [ $# -gt 0 ] && shift
+  case $cmd in install|up|down|restart) lock ;; esac
   case $cmd in
     install) cmd_install "$@" ;;
     up) cmd_up "$@" ;;

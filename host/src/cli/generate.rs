@@ -14,7 +14,7 @@ use super::size::parse_size;
 use crate::format::meta::CollectionConfig;
 use crate::format::output_dir::StagedDir;
 use crate::format::parquet::Codec;
-use crate::format::{LocalSink, META_COLUMN, write_meta};
+use crate::format::{LocalSink, META_COLUMN, NullSink, write_meta};
 use crate::generate::engine::OnInvalid;
 use crate::generate::job::{Job, JobSettings, OutputFormat};
 use crate::generate::plan::SplitRequest;
@@ -96,6 +96,9 @@ pub struct GenerateArgs {
     /// Rows of the whole dataset when this run is one part of it (sizes value pools).
     #[arg(long, value_name = "N", requires = "start_row")]
     pub dataset_rows: Option<u64>,
+    /// Generate and encode but discard the bytes (benchmarks: time without the disk).
+    #[arg(long, hide = true)]
+    pub null_sink: bool,
     /// What to do when a validator reports bad rows.
     #[arg(long, value_enum, default_value_t = OnInvalidArg::Fail)]
     pub on_invalid: OnInvalidArg,
@@ -136,6 +139,17 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
         return report_validation(&schema, &job, &args, printer);
     }
 
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        // Only the first Ctrl-C is caught: a second one while we clean up still kills us.
+        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
+    }
+    let bar = Bar::new(!args.no_progress);
+    if args.null_sink {
+        let (report, meta) = job.run(&NullSink, &bar, &cancel)?;
+        return summarize(&schema, "(null sink)".into(), &report, &meta, printer);
+    }
     let out = args
         .out
         .clone()
@@ -149,22 +163,24 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
         }
     })?;
     let sink = LocalSink::new(staged.path());
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        // A second Ctrl-C while we clean up should still kill us: only the first is caught.
-        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
-    }
-    let bar = Bar::new(!args.no_progress);
-    let (report, meta) = job.run(&sink, &bar, &cancel).map_err(CliError::from)?;
+    let (report, meta) = job.run(&sink, &bar, &cancel)?;
     write_meta(&sink, &meta)
         .map_err(|e| CliError::failure(anyhow::anyhow!("writing meta.json: {e}")))?;
     staged.commit().map_err(CliError::failure)?;
+    summarize(&schema, out.display().to_string(), &report, &meta, printer)
+}
 
+fn summarize(
+    schema: &Schema,
+    out: String,
+    report: &crate::generate::engine::RunReport,
+    meta: &crate::format::DatasetMeta,
+    printer: &Printer,
+) -> Result<(), CliError> {
     let summary = Summary {
         status: "ok",
         collection: &schema.collection_name,
-        out: out.display().to_string(),
+        out,
         rows: report.rows,
         files: report.files.len(),
         bytes: report.bytes,

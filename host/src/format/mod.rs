@@ -14,4 +14,4 @@ pub use json_text::JsonEncoder;
 pub use meta::{
     CollectionConfig, DataFile, DatasetMeta, GenerationInfo, META_FILE, read_meta, write_meta,
 };
-pub use sink::{LocalSink, Sink, SinkFile};
+pub use sink::{LocalSink, NullSink, Sink, SinkFile};
