@@ -1,5 +1,6 @@
 //! Rows per second of each native value generator, without any writer.
-//! Run with `cargo bench -p milvus-ingest --bench values` (release build).
+//! Run with `cargo bench -p milvus-ingest --bench values` (release build); add `-- --samples`
+//! to print a few values of every string kind instead.
 
 use std::time::Instant;
 
@@ -39,7 +40,48 @@ fn bench(label: &str, spec: serde_json::Value, chunks: u64) {
     );
 }
 
+/// A few values of every string kind and of the default JSON object, to eyeball realism.
+fn samples() {
+    use arrow_array::cast::AsArray;
+    use milvus_ingest::schema::StringKind;
+    let ctx = GenContext {
+        seed: 3,
+        total_rows: 1000,
+    };
+    let req = ChunkRequest {
+        chunk_index: 0,
+        first_row: 0,
+        rows: 3,
+    };
+    for kind in StringKind::ALL {
+        let f: Field = serde_json::from_value(
+            json!({"name": "s", "type": "VarChar", "max_length": 300, "kind": kind.name()}),
+        )
+        .expect("valid field");
+        let a = build_column(&f, "s", &ctx)
+            .expect("builds")
+            .generate(&req)
+            .expect("generates");
+        for v in a.as_string::<i32>().iter().flatten() {
+            println!("{:<14} {v}", kind.name());
+        }
+    }
+    let f: Field =
+        serde_json::from_value(json!({"name": "metadata", "type": "JSON"})).expect("valid");
+    let a = build_column(&f, "metadata", &ctx)
+        .expect("builds")
+        .generate(&req)
+        .expect("generates");
+    for v in a.as_string::<i32>().iter().flatten() {
+        println!("json           {v}");
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--samples") {
+        samples();
+        return;
+    }
     bench(
         "float_vector 768-d gaussian",
         json!({"name": "v", "type": "FloatVector", "dim": 768}),

@@ -4,6 +4,11 @@
 //! machinery behind them. Every generator is immutable after build: per-field setup (pools,
 //! cluster centres) is drawn once from `Purpose::Setup`, per-chunk values from the chunk's
 //! streams, row by row, so a prefix of a chunk equals the same rows of the whole chunk.
+//!
+//! Files: `pk` (unique keys), `numeric` (ranges, distributions, name guesses), `text`, `fit`
+//! and `vocab` (VarChar kinds within byte limits), `scalar` (enum values and cardinality pools
+//! over any scalar), `columns` (scalar and Array columns), `object` (JSON objects), `vector`
+//! and `sparse` (vectors), `mask` (nulls and defaults), `fastrng` (the per-chunk generator).
 
 mod columns;
 mod fastrng;

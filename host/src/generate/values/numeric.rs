@@ -105,11 +105,14 @@ pub fn guess_range(name: &str, value_type: DataType) -> Guess {
         return Guess::plain(1990.0, 2026.0);
     }
     if value_type == DataType::Int64
-        && (ends(&["timestamp", "time", "ts"]) || tokens.last().is_some_and(|t| t == "at"))
+        && (ends(&["timestamp"])
+            || any(&["time", "datetime", "ts", "epoch"])
+            || tokens.last().is_some_and(|t| t == "at"))
     {
         return Guess::plain(EPOCH_2020 as f64, EPOCH_2026_END as f64);
     }
-    if ends(&[
+    // Whole words only: `account` and `discount` are not counts.
+    if any(&[
         "count",
         "views",
         "likes",
@@ -117,8 +120,11 @@ pub fn guess_range(name: &str, value_type: DataType) -> Guess {
         "shares",
         "downloads",
         "followers",
-    ]) || any(&["num", "visits", "quantity", "stock"])
-    {
+        "num",
+        "visits",
+        "quantity",
+        "stock",
+    ]) {
         return Guess {
             zipf: is_int,
             ..Guess::plain(0.0, 1_000_000.0)
@@ -324,6 +330,8 @@ mod tests {
             EPOCH_2020 as f64
         );
         assert!(guess_range("view_count", DataType::Int64).zipf);
+        assert!(!guess_range("account_id", DataType::Int64).zipf);
+        assert_eq!(guess_range("posts", DataType::Int64).lo, 0.0);
         assert_eq!(guess_range("latitude", DataType::Double).lo, -90.0);
         assert_eq!(guess_range("translation", DataType::Double).hi, 1.0);
         assert_eq!(guess_range("lng", DataType::Float).hi, 180.0);

@@ -1,7 +1,6 @@
 //! Sparse float vectors as the JSON text Milvus bulk import reads: `{"17":0.53,"204":0.11}`,
 //! indices distinct and ascending inside `[0, dim)`, values positive.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
@@ -89,26 +88,75 @@ impl ColumnGenerator for SparseVectors {
         let mut b = StringBuilder::with_capacity(req.rows, req.rows * self.mean_nnz as usize * 16);
         let mut idx = Vec::with_capacity(self.mean_nnz as usize * 2);
         let mut text = String::new();
-        let mut num = ryu::Buffer::new();
         for _ in 0..req.rows {
             self.indices(&mut rng, &mut idx);
             text.clear();
             text.push('{');
             for (k, i) in idx.iter().enumerate() {
+                // One entry is at most `,"4294967295":0.9999` (21 bytes): build it on the
+                // stack and append it at once.
+                let mut entry = [0u8; 24];
+                let mut len = 0;
                 if k > 0 {
-                    text.push(',');
+                    entry[0] = b',';
+                    len = 1;
                 }
-                // Weights in (0, 1], skewed low like learned sparse term weights.
-                let u = (rng.bits() >> 40) as f32 * (1.0 / (1u32 << 24) as f32);
-                let w = (1.0 - u) * (1.0 - u) + 1e-4;
-                let _ = write!(text, "\"{i}\":");
-                text.push_str(num.format_finite(w.min(1.0)));
+                entry[len] = b'"';
+                len += 1;
+                len += write_u32(&mut entry[len..], *i);
+                entry[len..len + 2].copy_from_slice(b"\":");
+                len += 2;
+                len += write_weight(&mut entry[len..], rng.unit());
+                text.push_str(std::str::from_utf8(&entry[..len]).expect("ASCII entry"));
             }
             text.push('}');
             b.append_value(&text);
         }
         Ok(Arc::new(b.finish()))
     }
+}
+
+/// Writes the decimal digits of `n` at the start of `out`; returns their count.
+fn write_u32(out: &mut [u8], mut n: u32) -> usize {
+    let mut digits = [0u8; 10];
+    let mut pos = digits.len();
+    loop {
+        pos -= 1;
+        digits[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let len = digits.len() - pos;
+    out[..len].copy_from_slice(&digits[pos..]);
+    len
+}
+
+/// Writes a weight in (0, 1] with up to four decimals, skewed low like learned sparse term
+/// weights (`u` uniform in [0, 1)); returns the byte count. Four decimals are plenty for test
+/// data and need no float formatting.
+fn write_weight(out: &mut [u8], u: f64) -> usize {
+    let q = ((1.0 - u) * (1.0 - u) * 9_999.0) as u32 + 1;
+    if q >= 10_000 {
+        out[..3].copy_from_slice(b"1.0");
+        return 3;
+    }
+    let digits = [
+        b'0',
+        b'.',
+        b'0' + (q / 1000) as u8,
+        b'0' + (q / 100 % 10) as u8,
+        b'0' + (q / 10 % 10) as u8,
+        b'0' + (q % 10) as u8,
+    ];
+    // Trailing zeros are noise in JSON text; "0.5" reads back like "0.5000".
+    let mut end = digits.len();
+    while digits[end - 1] == b'0' && end > 3 {
+        end -= 1;
+    }
+    out[..end].copy_from_slice(&digits[..end]);
+    end
 }
 
 #[cfg(test)]

@@ -186,23 +186,35 @@ impl StrGen {
         }
     }
 
+    /// A headline: a short clause (or the user's words) in title case.
     fn title(&self, rng: &mut FastRng, out: &mut String) {
-        let n = 2 + rng.below(5);
-        for i in 0..n {
-            if i > 0 {
+        let start = out.len();
+        if self.words.is_some() {
+            let n = 2 + rng.below(5);
+            for i in 0..n {
+                if i > 0 {
+                    out.push(' ');
+                }
+                self.word(rng, out);
+            }
+        } else {
+            if rng.below(2) == 0 {
+                out.push_str(Self::pick(rng, ADJECTIVES));
                 out.push(' ');
             }
-            let start = out.len();
-            if self.words.is_some() || i == 0 || i + 1 == n {
-                self.any_word(rng, out);
-            } else if rng.below(4) == 0 {
+            out.push_str(Self::pick(rng, NOUNS));
+            out.push(' ');
+            out.push_str(Self::pick(rng, VERBS_PAST));
+            out.push(' ');
+            self.noun_phrase(rng, out);
+            if rng.below(3) == 0 {
+                out.push(' ');
                 out.push_str(Self::pick(rng, PREPOSITIONS));
-                continue;
-            } else {
-                self.any_word(rng, out);
+                out.push(' ');
+                out.push_str(Self::pick(rng, NOUNS));
             }
-            capitalize_at(out, start);
         }
+        title_case(out, start);
     }
 
     fn write_kind(&self, rng: &mut FastRng, out: &mut String) {
@@ -352,6 +364,29 @@ fn capitalize_at(out: &mut String, start: usize) {
     }
 }
 
+/// Capitalizes each word of `out[start..]` except short function words after the first.
+fn title_case(out: &mut String, start: usize) {
+    let mut words = Vec::new();
+    let mut at_word_start = true;
+    for (i, c) in out[start..].char_indices() {
+        if c == ' ' {
+            at_word_start = true;
+        } else if at_word_start {
+            words.push(start + i);
+            at_word_start = false;
+        }
+    }
+    // Right to left, so a capital of another byte length never shifts a pending position.
+    for (n, &pos) in words.iter().enumerate().rev() {
+        let rest = &out[pos..];
+        let word = rest.split(' ').next().unwrap_or("");
+        let small = DETERMINERS.contains(&word) || PREPOSITIONS.contains(&word);
+        if n == 0 || !small {
+            capitalize_at(out, pos);
+        }
+    }
+}
+
 fn push_hex(out: &mut String, rng: &mut FastRng, len: usize) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut bits = 0u64;
@@ -387,12 +422,19 @@ pub fn write_uuid(out: &mut String, a: u64, b: u64) {
         b[5],
         b[6],
     ];
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 36];
+    let mut pos = 0;
     for (i, byte) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            text[pos] = b'-';
+            pos += 1;
         }
-        let _ = write!(out, "{byte:02x}");
+        text[pos] = HEX[usize::from(byte >> 4)];
+        text[pos + 1] = HEX[usize::from(byte & 15)];
+        pos += 2;
     }
+    out.push_str(std::str::from_utf8(&text).expect("ASCII hex"));
 }
 
 fn random_epoch(rng: &mut FastRng) -> i64 {
