@@ -12,6 +12,6 @@ export CARGO_TARGET_DIR="${PLUGINS_TARGET_DIR:-$PWD/target}"
 cargo build --release --target wasm32-wasip2 --workspace
 if [[ "${1:-}" == "--test" ]]; then
     # The test guests only make sense as components; the rest have native unit tests.
-    cargo test --workspace --exclude misbehave --exclude future-interface --exclude dice
+    cargo test --workspace --exclude misbehave --exclude future-interface --exclude dice --exclude bench-gen
 fi
 ls -1 "$CARGO_TARGET_DIR"/wasm32-wasip2/release/*.wasm

@@ -6,4 +6,5 @@
 pub mod format;
 pub mod fsutil;
 pub mod generate;
+pub mod plugin;
 pub mod schema;

@@ -40,9 +40,17 @@ fn main() {
     let wit = format!("package {package};\n{body}");
 
     let mut out = String::new();
-    writeln!(out, "/// The interface version (WIT package version) this SDK builds plugins for.").unwrap();
+    writeln!(
+        out,
+        "/// The interface version (WIT package version) this SDK builds plugins for."
+    )
+    .unwrap();
     writeln!(out, "pub const INTERFACE_VERSION: &str = {version:?};").unwrap();
-    writeln!(out, "#[doc(hidden)]\n#[macro_export]\nmacro_rules! __milvus_ingest_bindings {{").unwrap();
+    writeln!(
+        out,
+        "#[doc(hidden)]\n#[macro_export]\nmacro_rules! __milvus_ingest_bindings {{"
+    )
+    .unwrap();
     for (arm, world) in WORLDS {
         writeln!(
             out,

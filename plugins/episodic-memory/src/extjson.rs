@@ -95,12 +95,27 @@ mod tests {
     #[test]
     fn dates_and_numbers() {
         assert_eq!(rfc3339_millis("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(rfc3339_millis("2024-03-01T12:30:15.250Z"), Some(1_709_296_215_250));
-        assert_eq!(rfc3339_millis("2024-03-01T14:30:15+02:00"), Some(1_709_296_215_000));
+        assert_eq!(
+            rfc3339_millis("2024-03-01T12:30:15.250Z"),
+            Some(1_709_296_215_250)
+        );
+        assert_eq!(
+            rfc3339_millis("2024-03-01T14:30:15+02:00"),
+            Some(1_709_296_215_000)
+        );
         assert_eq!(rfc3339_millis("yesterday"), None);
-        assert_eq!(epoch_seconds(&json!({"$date": {"$numberLong": "1709296215250"}})), Some(1_709_296_215));
+        assert_eq!(
+            epoch_seconds(&json!({"$date": {"$numberLong": "1709296215250"}})),
+            Some(1_709_296_215)
+        );
         assert_eq!(epoch_seconds(&json!({"$date": -1500})), Some(-2));
-        assert_eq!(number(&json!({"$numberDouble": "NaN"})).map(f64::is_nan), Some(true));
-        assert_eq!(object_id(&json!({"$oid": "65f0c0ffee"})), Some("65f0c0ffee".into()));
+        assert_eq!(
+            number(&json!({"$numberDouble": "NaN"})).map(f64::is_nan),
+            Some(true)
+        );
+        assert_eq!(
+            object_id(&json!({"$oid": "65f0c0ffee"})),
+            Some("65f0c0ffee".into())
+        );
     }
 }

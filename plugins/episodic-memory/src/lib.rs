@@ -36,7 +36,8 @@ pub mod limits {
 
 /// The Milvus collection, in milvus-ingest schema JSON.
 pub fn milvus_schema() -> Value {
-    let varchar = |name: &str, max: usize| json!({"name": name, "type": "VarChar", "max_length": max});
+    let varchar =
+        |name: &str, max: usize| json!({"name": name, "type": "VarChar", "max_length": max});
     let int64 = |name: &str| json!({"name": name, "type": "Int64"});
     json!({
         "collection_name": COLLECTION_TYPE,
@@ -102,7 +103,10 @@ fn vector(doc: &Map<String, Value>) -> Result<Vec<f32>, String> {
         Some(_) => return Err("`vector` is not an array".into()),
     };
     if items.len() != DIM {
-        return Err(format!("vector has {} dimensions, expected {DIM}", items.len()));
+        return Err(format!(
+            "vector has {} dimensions, expected {DIM}",
+            items.len()
+        ));
     }
     items
         .iter()
@@ -133,7 +137,13 @@ fn detail(doc: &Map<String, Value>) -> Result<String, String> {
             d.insert(out.to_string(), v.clone());
         }
     }
-    for drop in ["extend", "linked_entities", "memcell_event_id_list", "keywords", "participants"] {
+    for drop in [
+        "extend",
+        "linked_entities",
+        "memcell_event_id_list",
+        "keywords",
+        "participants",
+    ] {
         let s = Value::Object(d.clone()).to_string();
         if s.len() <= limits::DETAIL {
             return Ok(s);
@@ -144,7 +154,11 @@ fn detail(doc: &Map<String, Value>) -> Result<String, String> {
     if s.len() <= limits::DETAIL {
         Ok(s)
     } else {
-        Err(format!("detail is {} bytes even without optional keys (limit {})", s.len(), limits::DETAIL))
+        Err(format!(
+            "detail is {} bytes even without optional keys (limit {})",
+            s.len(),
+            limits::DETAIL
+        ))
     }
 }
 
@@ -164,7 +178,11 @@ fn participants(doc: &Map<String, Value>) -> Value {
 pub fn convert_one(doc: &Map<String, Value>) -> Result<Value, String> {
     let id = doc.get("_id").and_then(object_id).ok_or("no _id")?;
     if id.len() > limits::ID {
-        return Err(format!("_id is {} bytes, the limit is {}", id.len(), limits::ID));
+        return Err(format!(
+            "_id is {} bytes, the limit is {}",
+            id.len(),
+            limits::ID
+        ));
     }
     let vector = vector(doc)?;
     let episode = text(doc, "episode");
@@ -199,7 +217,8 @@ impl SyncHandler for EpisodicMemory {
             description: "MongoDB episodic_memories to Milvus episodic_memory".into(),
             handlers: vec![HandlerInfo {
                 collection_type: COLLECTION_TYPE.into(),
-                description: "memories with 1024-d embeddings; search_content feeds keyword search".into(),
+                description: "memories with 1024-d embeddings; search_content feeds keyword search"
+                    .into(),
                 milvus_schema: milvus_schema().to_string(),
                 index_params: index_params().to_string(),
                 source: MongoSource {
@@ -214,7 +233,9 @@ impl SyncHandler for EpisodicMemory {
 
     fn convert(collection_type: &str, documents: &[String]) -> Result<ConvertResult, String> {
         if collection_type != COLLECTION_TYPE {
-            return Err(format!("this handler serves `{COLLECTION_TYPE}`, not `{collection_type}`"));
+            return Err(format!(
+                "this handler serves `{COLLECTION_TYPE}`, not `{collection_type}`"
+            ));
         }
         let mut out = ConvertResult::default();
         for (i, text) in documents.iter().enumerate() {
@@ -222,11 +243,19 @@ impl SyncHandler for EpisodicMemory {
             let doc: Map<String, Value> = match serde_json::from_str(text) {
                 Ok(Value::Object(m)) => m,
                 Ok(_) => {
-                    out.skipped.push(Skip { index, id: String::new(), reason: "not a JSON object".into() });
+                    out.skipped.push(Skip {
+                        index,
+                        id: String::new(),
+                        reason: "not a JSON object".into(),
+                    });
                     continue;
                 }
                 Err(e) => {
-                    out.skipped.push(Skip { index, id: String::new(), reason: format!("not valid JSON: {e}") });
+                    out.skipped.push(Skip {
+                        index,
+                        id: String::new(),
+                        reason: format!("not valid JSON: {e}"),
+                    });
                     continue;
                 }
             };
@@ -280,9 +309,15 @@ mod tests {
         assert_eq!(e["participants"], json!([]));
         assert_eq!(e["timestamp"], 1_709_296_215);
         assert_eq!(e["updated_at"], 0);
-        assert_eq!(e["search_content"], "We planned the quarter. Met the team Kickoff");
+        assert_eq!(
+            e["search_content"],
+            "We planned the quarter. Met the team Kickoff"
+        );
         let detail: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
-        assert_eq!(detail, json!({"title": "Kickoff", "summary": "Met the team", "keywords": ["plan"], "linked_entities": [], "subject": "Kickoff"}));
+        assert_eq!(
+            detail,
+            json!({"title": "Kickoff", "summary": "Met the team", "keywords": ["plan"], "linked_entities": [], "subject": "Kickoff"})
+        );
         assert_eq!(e["vector"].as_array().unwrap().len(), DIM);
     }
 
@@ -312,7 +347,11 @@ mod tests {
         ];
         let r = convert(&docs);
         assert_eq!(r.entities.len(), 1);
-        let reasons: Vec<_> = r.skipped.iter().map(|s| (s.index, s.reason.clone())).collect();
+        let reasons: Vec<_> = r
+            .skipped
+            .iter()
+            .map(|s| (s.index, s.reason.clone()))
+            .collect();
         assert_eq!(reasons[0], (1, "no vector".to_string()));
         assert!(reasons[1].1.contains("2 dimensions"), "{reasons:?}");
         assert_eq!(reasons[2], (3, "no _id".to_string()));

@@ -41,7 +41,10 @@ impl BBox {
 
     /// A point uniform by area: longitude uniform, sine of latitude uniform.
     pub fn sample(&self, rng: &mut RowRng) -> (f64, f64) {
-        let (s0, s1) = (self.min_lat.to_radians().sin(), self.max_lat.to_radians().sin());
+        let (s0, s1) = (
+            self.min_lat.to_radians().sin(),
+            self.max_lat.to_radians().sin(),
+        );
         let lat = rng.range_f64(s0, s1).clamp(-1.0, 1.0).asin().to_degrees();
         let lon = rng.range_f64(self.min_lon, self.max_lon);
         // Rounding to ~1 cm keeps files small and values readable.
@@ -56,22 +59,26 @@ impl BBox {
 impl Generator for GeoGen {
     fn info() -> PluginInfo {
         let degrees = |lo: i32, hi: i32| json!({"type": "number", "minimum": lo, "maximum": hi});
-        PluginInfo::new("geo-gen", env!("CARGO_PKG_VERSION"), "points inside a bounding box")
-            .function(
-                FunctionInfo::new(
-                    "point",
-                    "[lat, lon] for Array<Double>, {\"lat\",\"lon\"} for JSON, WKT for VarChar",
-                    &[MilvusType::Array, MilvusType::Json, MilvusType::VarChar],
-                )
-                .params_schema(json!({
-                    "type": "object",
-                    "properties": {
-                        "min_lat": degrees(-90, 90), "max_lat": degrees(-90, 90),
-                        "min_lon": degrees(-180, 180), "max_lon": degrees(-180, 180)
-                    },
-                    "additionalProperties": false
-                })),
+        PluginInfo::new(
+            "geo-gen",
+            env!("CARGO_PKG_VERSION"),
+            "points inside a bounding box",
+        )
+        .function(
+            FunctionInfo::new(
+                "point",
+                "[lat, lon] for Array<Double>, {\"lat\",\"lon\"} for JSON, WKT for VarChar",
+                &[MilvusType::Array, MilvusType::Json, MilvusType::VarChar],
             )
+            .params_schema(json!({
+                "type": "object",
+                "properties": {
+                    "min_lat": degrees(-90, 90), "max_lat": degrees(-90, 90),
+                    "min_lon": degrees(-180, 180), "max_lon": degrees(-180, 180)
+                },
+                "additionalProperties": false
+            })),
+        )
     }
 
     fn generate(req: GenerateRequest) -> Result<Column, String> {
@@ -105,9 +112,13 @@ impl Generator for GeoGen {
             )),
             Some(MilvusType::VarChar) => {
                 let limit = req.field.max_length.unwrap_or(u32::MAX) as usize;
-                let wkt: Vec<String> = points.map(|(lat, lon)| format!("POINT({lon} {lat})")).collect();
+                let wkt: Vec<String> = points
+                    .map(|(lat, lon)| format!("POINT({lon} {lat})"))
+                    .collect();
                 if let Some(long) = wkt.iter().find(|w| w.len() > limit) {
-                    return Err(format!("max_length {limit} is too short for `{long}`; use 48 or more"));
+                    return Err(format!(
+                        "max_length {limit} is too short for `{long}`; use 48 or more"
+                    ));
                 }
                 Ok(Column::strings(wkt))
             }
@@ -135,36 +146,56 @@ mod tests {
     fn array_points_stay_in_the_box() {
         let field = r#"{"name":"loc","type":"Array","element_type":"Double","max_capacity":2}"#;
         let c = GeoGen::generate(request(field, BOX)).unwrap();
-        let ColumnData::Array(a) = c.data else { panic!() };
+        let ColumnData::Array(a) = c.data else {
+            panic!()
+        };
         assert_eq!(a.lengths, vec![2; 500]);
         let Scalars::F64s(v) = a.values else { panic!() };
         for p in v.chunks(2) {
-            assert!((40.0..=41.0).contains(&p[0]) && (-74.5..=-73.0).contains(&p[1]), "{p:?}");
+            assert!(
+                (40.0..=41.0).contains(&p[0]) && (-74.5..=-73.0).contains(&p[1]),
+                "{p:?}"
+            );
         }
     }
 
     #[test]
     fn json_and_wkt_forms() {
         let c = GeoGen::generate(request(r#"{"name":"g","type":"JSON"}"#, BOX)).unwrap();
-        let ColumnData::Scalar(Scalars::Strings(v)) = c.data else { panic!() };
-        let p: milvus_ingest_sdk::serde_json::Value = milvus_ingest_sdk::serde_json::from_str(&v[0]).unwrap();
+        let ColumnData::Scalar(Scalars::Strings(v)) = c.data else {
+            panic!()
+        };
+        let p: milvus_ingest_sdk::serde_json::Value =
+            milvus_ingest_sdk::serde_json::from_str(&v[0]).unwrap();
         assert!(p["lat"].as_f64().unwrap() >= 40.0);
-        let c = GeoGen::generate(request(r#"{"name":"w","type":"VarChar","max_length":64}"#, BOX)).unwrap();
-        let ColumnData::Scalar(Scalars::Strings(v)) = c.data else { panic!() };
+        let c = GeoGen::generate(request(
+            r#"{"name":"w","type":"VarChar","max_length":64}"#,
+            BOX,
+        ))
+        .unwrap();
+        let ColumnData::Scalar(Scalars::Strings(v)) = c.data else {
+            panic!()
+        };
         assert!(v[0].starts_with("POINT(-7"), "{}", v[0]);
     }
 
     #[test]
     fn bad_boxes_and_types_are_errors() {
         let field = r#"{"name":"g","type":"JSON"}"#;
-        let err = GeoGen::generate(request(field, r#"{"min_lat": 50, "max_lat": 10}"#)).unwrap_err();
+        let err =
+            GeoGen::generate(request(field, r#"{"min_lat": 50, "max_lat": 10}"#)).unwrap_err();
         assert!(err.contains("min_lat"), "{err}");
         assert!(GeoGen::generate(request(r#"{"name":"x","type":"Int64"}"#, "null")).is_err());
     }
 
     #[test]
     fn whole_globe_is_area_uniform() {
-        let b = BBox { min_lat: -90.0, max_lat: 90.0, min_lon: -180.0, max_lon: 180.0 };
+        let b = BBox {
+            min_lat: -90.0,
+            max_lat: 90.0,
+            min_lon: -180.0,
+            max_lon: 180.0,
+        };
         let n = 20_000;
         let polar = (0..n)
             .filter(|i| b.sample(&mut RowRng::for_row(1, "p", *i)).0.abs() > 60.0)

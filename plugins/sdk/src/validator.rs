@@ -92,8 +92,12 @@ macro_rules! export_validator {
                         .into_iter()
                         .map(|c| (c.name, c.field, column_in(c.column)))
                         .collect();
-                    let req =
-                        $crate::ValidateRequest::from_wire(r.validator, &r.params, r.first_row, columns)?;
+                    let req = $crate::ValidateRequest::from_wire(
+                        r.validator,
+                        &r.params,
+                        r.first_row,
+                        columns,
+                    )?;
                     let found = <$ty as $crate::Validator>::validate(req)?;
                     Ok(found
                         .into_iter()

@@ -133,7 +133,11 @@ impl Generator for TextGen {
         let paragraph = match req.generator.as_str() {
             "sentence" => false,
             "paragraph" => true,
-            other => return Err(format!("no generator `{other}`; expected sentence, paragraph")),
+            other => {
+                return Err(format!(
+                    "no generator `{other}`; expected sentence, paragraph"
+                ));
+            }
         };
         let (min, max) = byte_bounds(&req, if paragraph { 200.0 } else { 1.0 })?;
         let null_ratio = if req.field.nullable {
@@ -185,7 +189,9 @@ mod tests {
     #[test]
     fn paragraphs_respect_byte_limits_and_read_like_text() {
         let field = r#"{"name":"body","type":"VarChar","max_length":120}"#;
-        let values = strings(TextGen::generate(request("paragraph", field, r#"{"min_bytes":60}"#, 0)).unwrap());
+        let values = strings(
+            TextGen::generate(request("paragraph", field, r#"{"min_bytes":60}"#, 0)).unwrap(),
+        );
         assert_eq!(values.len(), 300);
         for v in &values {
             assert!(v.len() <= 120, "{} bytes: {v}", v.len());
@@ -221,7 +227,8 @@ mod tests {
         let vector = r#"{"name":"v","type":"FloatVector","dim":4}"#;
         assert!(TextGen::generate(request("sentence", vector, "null", 0)).is_err());
         let field = r#"{"name":"t","type":"VarChar","max_length":30}"#;
-        let err = TextGen::generate(request("paragraph", field, r#"{"min_bytes":50}"#, 0)).unwrap_err();
+        let err =
+            TextGen::generate(request("paragraph", field, r#"{"min_bytes":50}"#, 0)).unwrap_err();
         assert!(err.contains("min_bytes"), "{err}");
         assert!(TextGen::generate(request("poem", field, "null", 0)).is_err());
     }

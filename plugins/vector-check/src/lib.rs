@@ -22,20 +22,34 @@ fn vectors<'a>(c: &'a NamedColumn) -> Result<&'a F32Vectors, String> {
     }
 }
 
-fn check_dimension(c: &NamedColumn, first_row: u64, out: &mut Vec<Violation>) -> Result<(), String> {
+fn check_dimension(
+    c: &NamedColumn,
+    first_row: u64,
+    out: &mut Vec<Violation>,
+) -> Result<(), String> {
     let v = vectors(c)?;
     let want = c.field.dim.unwrap_or(v.dim);
     let mut push = |row: u64, message: String| {
         if out.len() < MAX_REPORTS {
-            out.push(Violation { row, field: c.name.clone(), message });
+            out.push(Violation {
+                row,
+                field: c.name.clone(),
+                message,
+            });
         }
     };
     if v.dim != want {
-        push(first_row, format!("vectors have dimension {}, the field has dim {want}", v.dim));
+        push(
+            first_row,
+            format!("vectors have dimension {}, the field has dim {want}", v.dim),
+        );
         return Ok(());
     }
     if want == 0 || v.values.len() % want as usize != 0 {
-        push(first_row, format!("{} values do not split into rows of {want}", v.values.len()));
+        push(
+            first_row,
+            format!("{} values do not split into rows of {want}", v.values.len()),
+        );
         return Ok(());
     }
     for (i, row) in v.values.chunks(want as usize).enumerate() {
@@ -62,7 +76,11 @@ fn check_norm(
         if nulls.is_some_and(|n| n.get(i) == Some(&true)) {
             continue;
         }
-        let norm = row.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt();
+        let norm = row
+            .iter()
+            .map(|x| f64::from(*x) * f64::from(*x))
+            .sum::<f64>()
+            .sqrt();
         if !(min..=max).contains(&norm) && reported < MAX_REPORTS {
             reported += 1;
             out.push(Violation {
@@ -79,7 +97,10 @@ fn norm_bounds(params: &milvus_ingest_sdk::serde_json::Value) -> Result<(f64, f6
     let get = |k: &str| -> Result<Option<f64>, String> {
         match params.get(k) {
             None | Some(milvus_ingest_sdk::serde_json::Value::Null) => Ok(None),
-            Some(v) => v.as_f64().map(Some).ok_or_else(|| format!("param `{k}` must be a number")),
+            Some(v) => v
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| format!("param `{k}` must be a number")),
         }
     };
     let tol = get("tolerance")?.unwrap_or(1e-3);
@@ -143,7 +164,11 @@ mod tests {
         ("v".into(), field, Column::float_vectors(dim, values))
     }
 
-    fn run(name: &str, params: &str, cols: Vec<(String, String, Column)>) -> Result<Vec<Violation>, String> {
+    fn run(
+        name: &str,
+        params: &str,
+        cols: Vec<(String, String, Column)>,
+    ) -> Result<Vec<Violation>, String> {
         VectorCheck::validate(ValidateRequest::from_wire(name.into(), params, 2048, cols).unwrap())
     }
 
@@ -154,12 +179,21 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].row, 2050);
         assert!(found[0].message.contains("5.0"), "{}", found[0].message);
-        assert!(run("norm", r#"{"min":0,"max":10}"#, vec![column(2, values)]).unwrap().is_empty());
+        assert!(
+            run("norm", r#"{"min":0,"max":10}"#, vec![column(2, values)])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn dimension_and_finiteness() {
-        let found = run("dimension", "null", vec![column(2, vec![1.0, f32::NAN, 0.0, 1.0])]).unwrap();
+        let found = run(
+            "dimension",
+            "null",
+            vec![column(2, vec![1.0, f32::NAN, 0.0, 1.0])],
+        )
+        .unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].row, 2048);
         let mut wrong = column(3, vec![0.0; 6]);
@@ -170,8 +204,19 @@ mod tests {
 
     #[test]
     fn bad_params_and_columns_are_errors() {
-        assert!(run("norm", r#"{"min":2,"max":1}"#, vec![column(2, vec![1.0, 0.0])]).is_err());
-        let strings = ("s".into(), r#"{"name":"s","type":"VarChar"}"#.into(), Column::strings(vec![]));
+        assert!(
+            run(
+                "norm",
+                r#"{"min":2,"max":1}"#,
+                vec![column(2, vec![1.0, 0.0])]
+            )
+            .is_err()
+        );
+        let strings = (
+            "s".into(),
+            r#"{"name":"s","type":"VarChar"}"#.into(),
+            Column::strings(vec![]),
+        );
         assert!(run("norm", "null", vec![strings]).is_err());
         assert!(run("shape", "null", vec![]).is_err());
     }

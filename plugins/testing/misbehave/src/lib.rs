@@ -28,7 +28,11 @@ impl Generator for Misbehave {
             info = info.function(FunctionInfo::new(
                 name,
                 "misbehaves",
-                &[MilvusType::VarChar, MilvusType::FloatVector, MilvusType::Int64],
+                &[
+                    MilvusType::VarChar,
+                    MilvusType::FloatVector,
+                    MilvusType::Int64,
+                ],
             ));
         }
         info
@@ -65,7 +69,12 @@ impl Generator for Misbehave {
                     .map(|d| d.as_secs())
                     .unwrap_or(0);
                 let args = std::env::args().count();
-                Ok(Column::strings(vec![format!("env={vars:?} now={now} args={args}"); n]))
+                Ok(Column::strings(vec![
+                    format!(
+                        "env={vars:?} now={now} args={args}"
+                    );
+                    n
+                ]))
             }
             "nulls-in-required" => Ok(ok(n).with_nulls(vec![true; n])),
             "too-long" => Ok(Column::strings(vec!["é".repeat(10_000); n])),
@@ -77,8 +86,14 @@ impl Generator for Misbehave {
                     m.insert(i, i * 2);
                 }
                 let order: Vec<String> = m.keys().map(|k| k.to_string()).collect();
-                let state = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 1u8);
-                Ok(Column::strings(vec![format!("{} {state}", order.join(",")); n]))
+                let state = std::hash::BuildHasher::hash_one(
+                    &std::collections::hash_map::RandomState::new(),
+                    1u8,
+                );
+                Ok(Column::strings(vec![
+                    format!("{} {state}", order.join(","));
+                    n
+                ]))
             }
             other => Err(format!("no generator `{other}`")),
         }
