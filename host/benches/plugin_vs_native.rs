@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use arrow_array::{ArrayRef, Float32Array, ListArray, StringArray};
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType as ArrowType, Field as ArrowField};
-use milvus_ingest::generate::{CHUNK_ROWS, ChunkRequest, ColumnGenerator};
+use milvus_ingest::generate::{CHUNK_ROWS, ChunkRequest};
 use milvus_ingest::plugin::{PluginHost, PluginLimits};
 use milvus_ingest::schema::{DataType, Field, PluginRef};
 
@@ -53,7 +53,10 @@ impl RowRng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
     fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+        match u32::try_from(n) {
+            Ok(n) => ((self.next_u64() >> 32) * u64::from(n)) >> 32,
+            Err(_) => ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64,
+        }
     }
 }
 
@@ -124,23 +127,49 @@ fn native_words(seed: u64, name: &str, max: usize, req: &ChunkRequest) -> ArrayR
 
 // ---- measurement ----
 
-/// Median time per call over `rounds` rounds of `chunks` chunks each.
-fn per_chunk(chunks: u64, rounds: usize, mut f: impl FnMut(&ChunkRequest) -> ArrayRef) -> Duration {
-    let mut times = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
-        for c in 0..chunks {
-            let req = ChunkRequest {
-                chunk_index: c,
-                first_row: c * CHUNK_ROWS,
-                rows: CHUNK_ROWS as usize,
-            };
-            black_box(f(&req));
-        }
-        times.push(start.elapsed() / chunks as u32);
+/// Time per chunk of one pass over `chunks` chunks.
+fn pass(chunks: u64, f: &mut dyn FnMut(&ChunkRequest) -> ArrayRef) -> Duration {
+    let start = Instant::now();
+    for c in 0..chunks {
+        let req = ChunkRequest {
+            chunk_index: c,
+            first_row: c * CHUNK_ROWS,
+            rows: CHUNK_ROWS as usize,
+        };
+        black_box(f(&req));
     }
-    times.sort();
-    times[rounds / 2]
+    start.elapsed() / chunks as u32
+}
+
+/// Median per-chunk times of each contender, measured in interleaved rounds so that load from
+/// other processes hits all of them alike; also the median of the per-round ratios to the first.
+fn race(
+    chunks: u64,
+    rounds: usize,
+    fs: &mut [&mut dyn FnMut(&ChunkRequest) -> ArrayRef],
+) -> Vec<(Duration, f64)> {
+    let mut times = vec![Vec::new(); fs.len()];
+    let mut ratios = vec![Vec::new(); fs.len()];
+    for _ in 0..rounds {
+        let round: Vec<Duration> = fs.iter_mut().map(|f| pass(chunks, *f)).collect();
+        for (i, t) in round.iter().enumerate() {
+            times[i].push(*t);
+            ratios[i].push(t.as_secs_f64() / round[0].as_secs_f64());
+        }
+    }
+    let median_d = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let median_f = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    times
+        .iter_mut()
+        .zip(ratios.iter_mut())
+        .map(|(t, r)| (median_d(t), median_f(r)))
+        .collect()
 }
 
 fn main() {
@@ -152,8 +181,16 @@ fn main() {
         wasm.display()
     );
     let seed = 42;
-    let host = PluginHost::with_cache_dir(PluginLimits::default(), seed, None).unwrap();
-    host.load(&wasm).unwrap();
+    let load = |limits: PluginLimits| {
+        let host = PluginHost::with_cache_dir(limits, seed, None).unwrap();
+        host.load(&wasm).unwrap();
+        host
+    };
+    let host = load(PluginLimits::default());
+    let untimed = load(PluginLimits {
+        timeout: Duration::ZERO,
+        ..PluginLimits::default()
+    });
     let r = |name: &str| PluginRef {
         plugin: "bench-gen".into(),
         name: name.into(),
@@ -172,6 +209,30 @@ fn main() {
         .resolve_generator(&r("unit-vectors"), &vec_field)
         .unwrap();
     let text_plugin = host.resolve_generator(&r("words"), &text_field).unwrap();
+    let vec_untimed = untimed
+        .resolve_generator(&r("unit-vectors"), &vec_field)
+        .unwrap();
+    let text_untimed = untimed.resolve_generator(&r("words"), &text_field).unwrap();
+
+    // Fixed cost of one call (fresh instance, WASI context, one row, checks).
+    let one = ChunkRequest {
+        chunk_index: 0,
+        first_row: 0,
+        rows: 1,
+    };
+    let mut fixed = Vec::new();
+    for _ in 0..7 {
+        let start = Instant::now();
+        for _ in 0..200 {
+            black_box(text_plugin.generate(&one).unwrap());
+        }
+        fixed.push(start.elapsed() / 200);
+    }
+    fixed.sort();
+    println!(
+        "fixed cost of a call (1 row, fresh instance): {:.1}us",
+        fixed[3].as_secs_f64() * 1e6
+    );
 
     // Same values on both sides, or the comparison means nothing.
     let req = ChunkRequest {
@@ -188,38 +249,39 @@ fn main() {
         &native_words(seed, "title", 256, &req)
     );
 
-    let (chunks, rounds) = (20, 7);
-    let cases: [(
-        &str,
-        Box<dyn FnMut(&ChunkRequest) -> ArrayRef>,
-        Box<dyn FnMut(&ChunkRequest) -> ArrayRef>,
-    ); 2] = [
+    let (chunks, rounds) = (10, 15);
+    type Make<'a> = Box<dyn FnMut(&ChunkRequest) -> ArrayRef + 'a>;
+    let cases: [(&str, Make, Make, Make); 2] = [
         (
             "FloatVector dim 768",
             Box::new(|q| native_vectors(seed, "embedding", 768, q)),
             Box::new(|q| vec_plugin.generate(q).unwrap()),
+            Box::new(|q| vec_untimed.generate(q).unwrap()),
         ),
         (
             "VarChar max_length 256",
             Box::new(|q| native_words(seed, "title", 256, q)),
             Box::new(|q| text_plugin.generate(q).unwrap()),
+            Box::new(|q| text_untimed.generate(q).unwrap()),
         ),
     ];
     println!(
         "per chunk of {CHUNK_ROWS} rows, median of {rounds} rounds x {chunks} chunks, 1 thread"
     );
     println!(
-        "{:<24} {:>12} {:>12} {:>8}",
-        "column", "native", "plugin", "ratio"
+        "{:<24} {:>11} {:>11} {:>7} {:>15} {:>7}",
+        "column", "native", "plugin", "ratio", "plugin(no limit)", "ratio"
     );
-    for (name, mut native, mut plugin) in cases {
-        let n = per_chunk(chunks, rounds, &mut native);
-        let p = per_chunk(chunks, rounds, &mut plugin);
+    for (name, mut native, mut plugin, mut free) in cases {
+        let r = race(chunks, rounds, &mut [&mut native, &mut plugin, &mut free]);
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
         println!(
-            "{name:<24} {:>10.1}us {:>10.1}us {:>7.2}x",
-            n.as_secs_f64() * 1e6,
-            p.as_secs_f64() * 1e6,
-            p.as_secs_f64() / n.as_secs_f64()
+            "{name:<24} {:>9.1}us {:>9.1}us {:>6.2}x {:>13.1}us {:>6.2}x",
+            us(r[0].0),
+            us(r[1].0),
+            r[1].1,
+            us(r[2].0),
+            r[2].1
         );
     }
 }

@@ -6,7 +6,9 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef};
 
-use super::wit::v0_1::{Arrays, Column, ColumnData, F32Vectors, S8Vectors, Scalars, U8Vectors};
+use super::wit::v0_1::{
+    Arrays, Column, ColumnData, F32Vectors, PackedStrings, S8Vectors, Scalars, U8Vectors,
+};
 use crate::schema::{DataType, Field};
 
 fn scalars(array: &dyn Array, t: DataType) -> Result<Scalars, String> {
@@ -33,18 +35,14 @@ fn scalars(array: &dyn Array, t: DataType) -> Result<Scalars, String> {
         DataType::Double => Scalars::F64s(prim::<Float64Type>(array).ok_or_else(fail)?),
         _ => {
             let s = array.as_string_opt::<i32>().ok_or_else(fail)?;
-            // Null rows travel as "" (the null mask says which).
-            Scalars::Strings(
-                (0..s.len())
-                    .map(|i| {
-                        if s.is_null(i) {
-                            String::new()
-                        } else {
-                            s.value(i).to_string()
-                        }
-                    })
-                    .collect(),
-            )
+            // The array's own offsets and bytes, rebased to 0 (null rows keep their bytes,
+            // the null mask says which they are).
+            let offsets = s.value_offsets();
+            let (start, end) = (offsets[0], offsets[offsets.len() - 1]);
+            Scalars::Strings(PackedStrings {
+                offsets: offsets.iter().map(|o| (o - start) as u32).collect(),
+                data: s.value_data()[start as usize..end as usize].to_vec(),
+            })
         }
     })
 }

@@ -11,7 +11,7 @@ use arrow_array::types::{
     Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, BooleanArray, ListArray, PrimitiveArray, StringArray};
-use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType as ArrowType, FieldRef};
 
 use super::wit::v0_1::{Arrays, Column, ColumnData, F32Vectors, S8Vectors, Scalars, U8Vectors};
@@ -74,7 +74,7 @@ fn scalars_len(s: &Scalars) -> usize {
         Scalars::I64s(v) => v.len(),
         Scalars::F32s(v) => v.len(),
         Scalars::F64s(v) => v.len(),
-        Scalars::Strings(v) => v.len(),
+        Scalars::Strings(p) => p.offsets.len().saturating_sub(1),
     }
 }
 
@@ -295,49 +295,66 @@ fn scalar_column(
         (DataType::Double, Scalars::F64s(v)) => {
             Arc::new(PrimitiveArray::<Float64Type>::new(ScalarBuffer::from(v), n))
         }
-        (DataType::VarChar | DataType::Json | DataType::SparseFloatVector, Scalars::Strings(v)) => {
-            check_strings(&v, t, field, nulls)?;
-            let array = StringArray::from(v);
-            match n {
-                // Null rows keep their placeholder bytes; the validity bitmap hides them.
-                Some(n) => {
-                    let (offsets, values, _) = array.into_parts();
-                    Arc::new(StringArray::new(offsets, values, Some(n)))
-                }
-                None => Arc::new(array),
-            }
+        (DataType::VarChar | DataType::Json | DataType::SparseFloatVector, Scalars::Strings(p)) => {
+            // Null rows keep their placeholder bytes; the validity bitmap hides them.
+            let array = packed_strings(p.offsets, p.data, n).map_err(Some)?;
+            check_strings(&array, t, field).map_err(Some)?;
+            Arc::new(array)
         }
         _ => return Err(None),
     })
 }
 
-fn check_strings(
-    values: &[String],
-    t: DataType,
-    field: &Field,
-    nulls: Option<&NullBuffer>,
-) -> Result<(), Option<String>> {
-    let live = |i: usize| nulls.is_none_or(|n| n.is_valid(i));
+/// Packed strings as an Arrow array: offsets must start at 0, never decrease, end at the data
+/// length, and cut the data into valid UTF-8 (Arrow's own validation checks both).
+fn packed_strings(
+    offsets: Vec<u32>,
+    data: Vec<u8>,
+    nulls: Option<NullBuffer>,
+) -> Result<StringArray, String> {
+    if offsets.first() != Some(&0) || offsets.last().map(|l| *l as usize) != Some(data.len()) {
+        return Err(format!(
+            "packed strings: offsets must run from 0 to the data length {} (got {:?} .. {:?})",
+            data.len(),
+            offsets.first(),
+            offsets.last()
+        ));
+    }
+    if data.len() > i32::MAX as usize {
+        return Err(format!("packed strings: {} bytes exceed 2 GiB", data.len()));
+    }
+    let offsets: Vec<i32> = offsets.into_iter().map(|o| o as i32).collect();
+    if offsets.windows(2).any(|w| w[1] < w[0]) {
+        return Err("packed strings: offsets decrease".into());
+    }
+    StringArray::try_new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(data),
+        nulls,
+    )
+    .map_err(|e| format!("packed strings: {e}"))
+}
+
+fn check_strings(array: &StringArray, t: DataType, field: &Field) -> Result<(), String> {
+    let offsets = array.value_offsets();
     if t == DataType::VarChar {
         let limit = field.max_length.unwrap_or(u32::MAX) as usize;
-        if let Some((i, v)) = values
-            .iter()
-            .enumerate()
-            .find(|(i, v)| v.len() > limit && live(*i))
-        {
-            return Err(Some(format!(
+        let too_long = (0..array.len())
+            .find(|&i| (offsets[i + 1] - offsets[i]) as usize > limit && array.is_valid(i));
+        if let Some(i) = too_long {
+            return Err(format!(
                 "value at row {i} of the call is {} bytes, max_length is {limit} (UTF-8 bytes)",
-                v.len()
-            )));
+                offsets[i + 1] - offsets[i]
+            ));
         }
     } else {
-        for (i, v) in values.iter().enumerate() {
-            if live(i)
-                && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(v)
+        for i in 0..array.len() {
+            if array.is_valid(i)
+                && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(array.value(i))
             {
-                return Err(Some(format!(
+                return Err(format!(
                     "value at row {i} of the call is not valid JSON ({e})"
-                )));
+                ));
             }
         }
     }

@@ -30,8 +30,8 @@ pub mod v0_1 {
     }
 
     pub use generator::milvus_ingest::plugin::types::{
-        Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PluginInfo, S8Vectors,
-        Scalars, U8Vectors,
+        Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PackedStrings,
+        PluginInfo, S8Vectors, Scalars, U8Vectors,
     };
 }
 

@@ -132,7 +132,10 @@ macro_rules! __milvus_ingest_convert {
                 S::I64s(v) => wt::Scalars::I64s(v),
                 S::F32s(v) => wt::Scalars::F32s(v),
                 S::F64s(v) => wt::Scalars::F64s(v),
-                S::Strings(v) => wt::Scalars::Strings(v),
+                S::Strings(v) => {
+                    let (offsets, data) = $crate::pack_strings(v);
+                    wt::Scalars::Strings(wt::PackedStrings { offsets, data })
+                }
             }
         }
 
@@ -146,7 +149,7 @@ macro_rules! __milvus_ingest_convert {
                 wt::Scalars::I64s(v) => S::I64s(v),
                 wt::Scalars::F32s(v) => S::F32s(v),
                 wt::Scalars::F64s(v) => S::F64s(v),
-                wt::Scalars::Strings(v) => S::Strings(v),
+                wt::Scalars::Strings(p) => S::Strings($crate::unpack_strings(&p.offsets, &p.data)),
             }
         }
 

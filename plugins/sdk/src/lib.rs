@@ -20,7 +20,7 @@ pub use rng::RowRng;
 pub use sync::{ConvertResult, Entity, HandlerInfo, MongoSource, Skip, SyncHandler, SyncInfo};
 pub use types::{
     Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PluginInfo, S8Vectors,
-    Scalars, U8Vectors,
+    Scalars, U8Vectors, pack_strings, unpack_strings,
 };
 pub use validator::{NamedColumn, ValidateRequest, Validator, Violation};
 

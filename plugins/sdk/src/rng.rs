@@ -49,7 +49,12 @@ impl RowRng {
 
     /// Uniform in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+        // Multiply-shift range reduction; the 32-bit form avoids 128-bit multiplication, which
+        // WebAssembly lacks (it would be a library call per draw).
+        match u32::try_from(n) {
+            Ok(n) => ((self.next_u64() >> 32) * u64::from(n)) >> 32,
+            Err(_) => ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64,
+        }
     }
 
     /// A standard normal draw (Box-Muller).

@@ -180,3 +180,39 @@ impl PluginInfo {
         self
     }
 }
+
+/// Packs strings into (offsets, bytes), the layout strings cross the boundary in.
+#[doc(hidden)]
+pub fn pack_strings(values: Vec<String>) -> (Vec<u32>, Vec<u8>) {
+    let total: usize = values.iter().map(String::len).sum();
+    let mut offsets = Vec::with_capacity(values.len() + 1);
+    let mut data = Vec::with_capacity(total);
+    offsets.push(0);
+    for v in values {
+        data.extend_from_slice(v.as_bytes());
+        offsets.push(data.len() as u32);
+    }
+    (offsets, data)
+}
+
+/// The inverse of [`pack_strings`] (the host sends valid UTF-8 on valid offsets).
+#[doc(hidden)]
+pub fn unpack_strings(offsets: &[u32], data: &[u8]) -> Vec<String> {
+    offsets
+        .windows(2)
+        .map(|w| String::from_utf8_lossy(&data[w[0] as usize..w[1] as usize]).into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_pack_and_unpack() {
+        let v = vec!["a".to_string(), String::new(), "héllo".to_string()];
+        let (o, d) = pack_strings(v.clone());
+        assert_eq!(o, vec![0, 1, 1, 7]);
+        assert_eq!(unpack_strings(&o, &d), v);
+    }
+}

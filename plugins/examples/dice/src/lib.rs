@@ -4,11 +4,8 @@ struct Dice;
 
 impl Generator for Dice {
     fn info() -> PluginInfo {
-        PluginInfo::new("dice", "0.1.0", "dice rolls").function(FunctionInfo::new(
-            "roll",
-            "1 to `sides`",
-            &[MilvusType::Int64],
-        ))
+        let roll = FunctionInfo::new("roll", "1 to `sides`", &[MilvusType::Int64]);
+        PluginInfo::new("dice", "0.1.0", "dice rolls").function(roll)
     }
 
     fn generate(req: GenerateRequest) -> Result<Column, String> {
