@@ -55,6 +55,9 @@ pub fn limits(memory_mib: usize, timeout_ms: u64) -> PluginLimits {
     }
 }
 
+/// A generated chunk and what the validators found in it.
+type ChunkResult = Result<(RecordBatch, Vec<Violation>), GenerateError>;
+
 pub struct Outcome {
     pub path: PathBuf,
     pub violations: Vec<Violation>,
@@ -97,7 +100,7 @@ pub fn write_parquet(
     }
     let arrow = arrow_schema(schema);
     let chunks = rows.div_ceil(CHUNK_ROWS);
-    let make = |chunk: u64| -> Result<(RecordBatch, Vec<Violation>), GenerateError> {
+    let make = |chunk: u64| -> ChunkResult {
         let first_row = chunk * CHUNK_ROWS;
         let req = ChunkRequest {
             chunk_index: chunk,
@@ -117,8 +120,7 @@ pub fn write_parquet(
         Ok((batch, found))
     };
     // Chunk i goes to thread i % threads; results are reassembled in chunk order.
-    let mut results: Vec<Option<Result<(RecordBatch, Vec<Violation>), GenerateError>>> =
-        (0..chunks).map(|_| None).collect();
+    let mut results: Vec<Option<ChunkResult>> = (0..chunks).map(|_| None).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {

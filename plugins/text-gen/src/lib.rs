@@ -53,10 +53,10 @@ pub fn truncate_bytes(text: &mut String, max: usize) {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    if let Some(space) = text[..cut].rfind(' ') {
-        if space > 0 {
-            cut = space;
-        }
+    if let Some(space) = text[..cut].rfind(' ')
+        && space > 0
+    {
+        cut = space;
     }
     text.truncate(cut);
     while text.ends_with([' ', ',']) {

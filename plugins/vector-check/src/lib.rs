@@ -15,7 +15,7 @@ pub struct VectorCheck;
 /// At most this many violations per column per batch: enough to diagnose, bounded output.
 const MAX_REPORTS: usize = 100;
 
-fn vectors<'a>(c: &'a NamedColumn) -> Result<&'a F32Vectors, String> {
+fn vectors(c: &NamedColumn) -> Result<&F32Vectors, String> {
     match &c.column.data {
         ColumnData::FloatVectors(v) => Ok(v),
         _ => Err(format!("column `{}` is not a FloatVector column", c.name)),
