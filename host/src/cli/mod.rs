@@ -4,6 +4,7 @@
 //! flags into settings, calls the library, and prints. Data goes to stdout, progress and
 //! diagnostics to stderr.
 
+mod clean;
 mod error;
 mod generate;
 mod printer;
@@ -43,6 +44,8 @@ pub enum Command {
     /// Manage schemas: list, show, add, remove, and the schema format reference.
     #[command(subcommand)]
     Schema(schema_cmd::SchemaCommand),
+    /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
+    Clean(clean::CleanArgs),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Generate(args) => generate::run(*args, &printer),
         Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
+        Command::Clean(args) => clean::run(args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
