@@ -23,12 +23,19 @@ pub struct CleanArgs {
 }
 
 pub fn run(args: CleanArgs, printer: &Printer) -> Result<(), CliError> {
-    let dirs = if args.dirs.is_empty() { vec![PathBuf::from("output")] } else { args.dirs.clone() };
+    let dirs = if args.dirs.is_empty() {
+        vec![PathBuf::from("output")]
+    } else {
+        args.dirs.clone()
+    };
     let mut removed = Vec::new();
     for dir in &dirs {
         if !dir.is_dir() {
             if args.dirs_given() {
-                return Err(CliError::usage_msg(format!("{} is not a directory", dir.display())));
+                return Err(CliError::usage_msg(format!(
+                    "{} is not a directory",
+                    dir.display()
+                )));
             }
             continue;
         }
@@ -36,17 +43,35 @@ pub fn run(args: CleanArgs, printer: &Printer) -> Result<(), CliError> {
     }
     for path in &removed {
         if !args.dry_run {
-            let result = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
-            result.map_err(|e| CliError::failure(anyhow::anyhow!("cannot remove {}: {e}", path.display())))?;
+            let result = if path.is_dir() {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
+            result.map_err(|e| {
+                CliError::failure(anyhow::anyhow!("cannot remove {}: {e}", path.display()))
+            })?;
         }
     }
     if printer.is_json() {
         printer.json(&serde_json::json!({"removed": removed, "dry_run": args.dry_run}));
     } else {
         for path in &removed {
-            printer.out(&format!("{} {}", if args.dry_run { "would remove" } else { "removed" }, path.display()));
+            printer.out(&format!(
+                "{} {}",
+                if args.dry_run {
+                    "would remove"
+                } else {
+                    "removed"
+                },
+                path.display()
+            ));
         }
-        printer.status(&format!("{} item(s) {}", removed.len(), if args.dry_run { "to remove" } else { "removed" }));
+        printer.status(&format!(
+            "{} item(s) {}",
+            removed.len(),
+            if args.dry_run { "to remove" } else { "removed" }
+        ));
     }
     Ok(())
 }

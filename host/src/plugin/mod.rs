@@ -15,6 +15,7 @@ mod generator;
 mod host;
 mod inspect;
 mod loaded;
+mod resolver;
 mod sandbox;
 mod sync;
 mod validator;
