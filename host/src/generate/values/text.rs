@@ -161,13 +161,19 @@ impl StrGen {
     }
 
     fn noun_phrase(&self, rng: &mut FastRng, out: &mut String) {
-        out.push_str(Self::pick(rng, DETERMINERS));
+        let determiner = Self::pick(rng, DETERMINERS);
+        out.push_str(determiner);
         out.push(' ');
+        let next_word = out.len();
         if rng.below(2) == 0 {
             out.push_str(Self::pick(rng, ADJECTIVES));
             out.push(' ');
         }
         out.push_str(Self::pick(rng, NOUNS));
+        // "an" before a vowel: fixed after the draws so the random sequence is unchanged.
+        if determiner == "a" && takes_an(&out[next_word..]) {
+            out.insert(next_word - 1, 'n');
+        }
     }
 
     fn paragraph(&self, rng: &mut FastRng, out: &mut String) {
@@ -409,6 +415,17 @@ pub fn civil(epoch: i64) -> (i64, u32, u32, i64) {
     (y, m, d, secs)
 }
 
+/// Whether English writes "an" before `word`: by sound, not spelling ("an hour", "a user").
+fn takes_an(word: &str) -> bool {
+    const VOWEL_SOUND: &[&str] = &["hour", "honest", "honor", "heir"];
+    const CONSONANT_SOUND: &[&str] = &["uni", "use", "usu", "uti", "eu", "one", "once"];
+    if VOWEL_SOUND.iter().any(|p| word.starts_with(p)) {
+        return true;
+    }
+    word.starts_with(['a', 'e', 'i', 'o', 'u'])
+        && !CONSONANT_SOUND.iter().any(|p| word.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +436,41 @@ mod tests {
         f.max_length = Some(max);
         f.kind = kind.map(str::to_string);
         f
+    }
+
+    #[test]
+    fn an_goes_by_sound() {
+        for (word, an) in [
+            ("apple", true),
+            ("update", true),
+            ("hour", true),
+            ("user", false),
+            ("unique", false),
+            ("european", false),
+            ("model", false),
+        ] {
+            assert_eq!(takes_an(word), an, "{word}");
+        }
+    }
+
+    #[test]
+    fn sentences_say_an_before_a_vowel() {
+        let mut rng = FastRng::new(5);
+        let mut out = String::new();
+        let g = StrGen::new(&varchar("answer", 2000, Some("paragraph"))).unwrap();
+        let mut articles = 0;
+        for _ in 0..200 {
+            g.draw(&mut rng, &mut out);
+            let text = out.to_lowercase();
+            let words: Vec<&str> = text.split(' ').collect();
+            for pair in words.windows(2) {
+                let vowel = pair[1].starts_with(['a', 'e', 'i', 'o', 'u']);
+                assert!(!(pair[0] == "a" && vowel), "{out}");
+                assert!(pair[0] != "an" || vowel, "{out}");
+                articles += usize::from(pair[0] == "an");
+            }
+        }
+        assert!(articles > 0, "no `an` in 200 paragraphs");
     }
 
     #[test]
