@@ -7,4 +7,5 @@ pub mod cli;
 pub mod format;
 pub mod fsutil;
 pub mod generate;
+pub mod plugin;
 pub mod schema;

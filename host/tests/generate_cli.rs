@@ -183,6 +183,7 @@ fn bytes_do_not_depend_on_workers_or_batch_size() {
             files_of(&dir.path().join(&b)),
             "{name}"
         );
+        #[allow(clippy::single_element_loop)] // more formats join later
         for f in ["json"] {
             let (ja, jb) = (format!("{name}-{f}-a"), format!("{name}-{f}-b"));
             ok(

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use serde::Serialize;
@@ -15,9 +16,11 @@ use crate::format::meta::CollectionConfig;
 use crate::format::output_dir::StagedDir;
 use crate::format::parquet::Codec;
 use crate::format::{LocalSink, META_COLUMN, NullSink, write_meta};
+use crate::generate::dataset::GeneratorResolver;
 use crate::generate::engine::OnInvalid;
 use crate::generate::job::{Job, JobSettings, OutputFormat};
 use crate::generate::plan::SplitRequest;
+use crate::plugin::{PluginError, PluginHost, PluginLimits};
 use crate::schema::{Schema, SchemaSource, SchemaStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,6 +105,45 @@ pub struct GenerateArgs {
     /// What to do when a validator reports bad rows.
     #[arg(long, value_enum, default_value_t = OnInvalidArg::Fail)]
     pub on_invalid: OnInvalidArg,
+    /// A Wasm plugin (component) the schema's generators and validators may name; repeatable.
+    #[arg(long = "plugin", value_name = "PATH")]
+    pub plugins: Vec<PathBuf>,
+    /// Memory limit per plugin instance, e.g. 256MB, 1GB; a bare number is MB.
+    #[arg(long, value_parser = parse_size, default_value = "256MB", value_name = "SIZE")]
+    pub plugin_memory: u64,
+    /// Time limit per plugin call, in seconds (0: no limit).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub plugin_timeout: f64,
+}
+
+/// Loads `--plugin` components into a host seeded like the run, or `None` without plugins.
+fn plugin_host(args: &GenerateArgs) -> Result<Option<PluginHost>, CliError> {
+    if args.plugins.is_empty() {
+        return Ok(None);
+    }
+    if !(args.plugin_timeout.is_finite() && args.plugin_timeout >= 0.0) {
+        return Err(CliError::usage_msg(format!(
+            "--plugin-timeout must be a number of seconds >= 0, got {}",
+            args.plugin_timeout
+        )));
+    }
+    let limits = PluginLimits {
+        memory: usize::try_from(args.plugin_memory).unwrap_or(usize::MAX),
+        timeout: Duration::from_secs_f64(args.plugin_timeout),
+    };
+    let host = PluginHost::new(limits, args.seed).map_err(CliError::failure)?;
+    for path in &args.plugins {
+        host.load(path).map_err(|e| {
+            let read = matches!(e, PluginError::Read { .. });
+            let err = CliError::usage(e);
+            if read {
+                err
+            } else {
+                err.with_hint("build plugins with scripts/build-plugins.sh; `milvus-ingest plugin inspect PATH` shows what a plugin exports")
+            }
+        })?;
+    }
+    Ok(Some(host))
 }
 
 fn parse_codec(text: &str) -> Result<Codec, String> {
@@ -130,11 +172,13 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
     };
     let schema = source.load(&store)?;
     let settings = settings(&args, &schema)?;
+    let plugins = plugin_host(&args)?;
+    let resolver = plugins.as_ref().map(|h| h as &dyn GeneratorResolver);
 
     if args.preview {
-        return preview(&schema, &args, settings, printer);
+        return preview(&schema, &args, settings, resolver, printer);
     }
-    let job = Job::prepare(schema.clone(), settings, None)?;
+    let job = Job::prepare(schema.clone(), settings, resolver)?;
     if args.validate_only {
         return report_validation(&schema, &job, &args, printer);
     }
@@ -320,6 +364,7 @@ fn preview(
     schema: &Schema,
     args: &GenerateArgs,
     mut settings: JobSettings,
+    resolver: Option<&dyn GeneratorResolver>,
     printer: &Printer,
 ) -> Result<(), CliError> {
     let rows = args.total_rows.unwrap_or(5).clamp(1, 100);
@@ -327,7 +372,7 @@ fn preview(
         total_rows: Some(rows),
         ..SplitRequest::default()
     };
-    let job = Job::prepare(schema.clone(), settings, None)?;
+    let job = Job::prepare(schema.clone(), settings, resolver)?;
     let batch = job.source().batch(args.start_row, args.start_row + rows)?;
     if printer.is_json() {
         let mut out = Vec::new();

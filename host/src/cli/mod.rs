@@ -7,6 +7,7 @@
 mod clean;
 mod error;
 mod generate;
+mod plugin_cmd;
 mod printer;
 mod progress;
 mod schema_cmd;
@@ -46,6 +47,9 @@ pub enum Command {
     Schema(schema_cmd::SchemaCommand),
     /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
     Clean(clean::CleanArgs),
+    /// Wasm plugins: inspect what a component exports.
+    #[command(subcommand)]
+    Plugin(plugin_cmd::PluginCommand),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -64,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(*args, &printer),
         Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
         Command::Clean(args) => clean::run(args, &printer),
+        Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -213,7 +213,7 @@ impl Schema {
         let outputs: Vec<&str> = self.function_outputs().collect();
         self.fields
             .iter()
-            .filter(|f| !(f.is_primary && f.auto_id) && !outputs.contains(&f.name.as_str()))
+            .filter(|f| !(outputs.contains(&f.name.as_str()) || f.is_primary && f.auto_id))
             .collect()
     }
 

@@ -414,7 +414,7 @@ fn check_lengths(f: &Field, t: DataType, attr: &mut Attr<'_>) {
 
 fn check_dims(f: &Field, t: DataType, attr: &mut Attr<'_>) {
     match (t, f.dim) {
-        (DataType::SparseFloatVector, Some(d)) if d == 0 => attr(
+        (DataType::SparseFloatVector, Some(0)) => attr(
             "dim",
             "for a sparse vector `dim` is the index space and must be > 0".into(),
         ),
