@@ -6,4 +6,5 @@
 pub mod format;
 pub mod fsutil;
 pub mod generate;
+pub mod milvus;
 pub mod schema;
