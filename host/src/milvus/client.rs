@@ -10,10 +10,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use base64::Engine;
 use ::milvus::proto::common::{ErrorCode, Status as MilvusStatus};
 use ::milvus::proto::milvus::milvus_service_client::MilvusServiceClient;
 use ::milvus::proto::milvus::{GetVersionRequest, HasCollectionRequest};
+use base64::Engine;
 use tonic::codegen::InterceptedService;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -93,7 +93,10 @@ pub struct Metadata {
 }
 
 impl Interceptor for Metadata {
-    fn call(&mut self, mut request: tonic::Request<()>) -> std::result::Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> std::result::Result<tonic::Request<()>, tonic::Status> {
         if let Some(auth) = &self.authorization {
             request.metadata_mut().insert("authorization", auth.clone());
         }
@@ -161,7 +164,9 @@ impl Client {
     /// Connects, checks the credentials with a real call, and reads the server version.
     pub async fn connect(options: &ConnectOptions) -> Result<Client> {
         let (uri, tls) = normalize_uri(&options.uri)?;
-        let bad_meta = |what: &str| MilvusError::Usage(format!("{what} is not valid gRPC metadata (ASCII only)"));
+        let bad_meta = |what: &str| {
+            MilvusError::Usage(format!("{what} is not valid gRPC metadata (ASCII only)"))
+        };
         let authorization = match options.token.as_deref().filter(|t| !t.is_empty()) {
             Some(token) => Some(
                 base64::engine::general_purpose::STANDARD
@@ -224,7 +229,9 @@ impl Client {
         client.version = client.detect_version().await?;
         // GetVersion needs no privilege on some servers: prove the credentials with a call
         // that does.
-        client.has_collection("milvus_ingest_connection_check").await?;
+        client
+            .has_collection("milvus_ingest_connection_check")
+            .await?;
         Ok(client)
     }
 
@@ -286,7 +293,7 @@ impl Client {
         };
         let lower = reason.to_ascii_lowercase();
         if lower.contains("auth")
-                && (lower.contains("fail") || lower.contains("invalid") || lower.contains("denied"))
+            && (lower.contains("fail") || lower.contains("invalid") || lower.contains("denied"))
         {
             return Err(MilvusError::Auth {
                 uri: self.uri.clone(),
@@ -355,9 +362,18 @@ mod tests {
 
     #[test]
     fn uris_normalise_and_bad_ones_name_the_rule() {
-        assert_eq!(normalize_uri("localhost:19530").unwrap(), ("http://localhost:19530".into(), false));
-        assert_eq!(normalize_uri("http://127.0.0.1").unwrap(), ("http://127.0.0.1:19530".into(), false));
-        assert_eq!(normalize_uri("https://x.cloud:443/").unwrap(), ("https://x.cloud:443".into(), true));
+        assert_eq!(
+            normalize_uri("localhost:19530").unwrap(),
+            ("http://localhost:19530".into(), false)
+        );
+        assert_eq!(
+            normalize_uri("http://127.0.0.1").unwrap(),
+            ("http://127.0.0.1:19530".into(), false)
+        );
+        assert_eq!(
+            normalize_uri("https://x.cloud:443/").unwrap(),
+            ("https://x.cloud:443".into(), true)
+        );
         let err = normalize_uri("ftp://host:1").unwrap_err().to_string();
         assert!(err.contains("ftp://host:1"), "{err}");
         let err = normalize_uri("host:notaport").unwrap_err().to_string();
@@ -369,7 +385,10 @@ mod tests {
         let v = ServerVersion::parse("v2.3.5-lite");
         assert_eq!(v.number, Some((2, 3, 5)));
         assert!(v.at_least(2, 3) && !v.at_least(2, 4));
-        let unknown = ServerVersion { text: None, number: None };
+        let unknown = ServerVersion {
+            text: None,
+            number: None,
+        };
         assert!(unknown.at_least(2, 5));
     }
 }

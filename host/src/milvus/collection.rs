@@ -16,7 +16,7 @@ use ::milvus::proto::schema::CollectionSchema;
 use prost::Message;
 
 use super::client::Client;
-use super::ddl::{check_support, collection_schema, differences, index_plans};
+use super::ddl::{IndexPlan, check_support, collection_schema, differences, index_plans};
 use super::error::{MilvusError, Result};
 use crate::schema::Schema;
 
@@ -45,16 +45,28 @@ impl CollectionOptions {
     }
 }
 
-/// What [`prepare`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What [`prepare`] did to the collection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Prepared {
     Created,
     Recreated,
     Reused,
 }
 
+/// What [`prepare`] did, and what it had to do differently from what was asked.
+#[derive(Debug, Clone)]
+pub struct Preparation {
+    pub how: Prepared,
+    pub warnings: Vec<String>,
+}
+
 /// Makes sure a loaded collection with `schema`'s shape exists under `options.name`.
-pub async fn prepare(client: &Client, schema: &Schema, options: &CollectionOptions) -> Result<Prepared> {
+pub async fn prepare(
+    client: &Client,
+    schema: &Schema,
+    options: &CollectionOptions,
+) -> Result<Preparation> {
     check_support(schema, &client.version)?;
     if options.partitions.is_some() && !schema.fields.iter().any(|f| f.is_partition_key) {
         return Err(MilvusError::Usage(format!(
@@ -86,9 +98,12 @@ pub async fn prepare(client: &Client, schema: &Schema, options: &CollectionOptio
             Prepared::Created
         }
     };
-    create_missing_indexes(client, schema, options).await?;
+    let warnings = create_missing_indexes(client, schema, options).await?;
     load(client, &options.name, options.load_timeout).await?;
-    Ok(prepared)
+    Ok(Preparation {
+        how: prepared,
+        warnings,
+    })
 }
 
 pub async fn describe(client: &Client, name: &str) -> Result<CollectionSchema> {
@@ -102,12 +117,18 @@ pub async fn describe(client: &Client, name: &str) -> Result<CollectionSchema> {
         .await
         .map_err(|s| client.grpc_error("DescribeCollection", s))?
         .into_inner();
-    client.check("DescribeCollection", resp.status.as_ref()).map_err(|e| match e {
-        MilvusError::Rpc { reason, .. } if reason.contains("not found") || reason.contains("not exist") => {
-            MilvusError::NoCollection { collection: name.to_string() }
-        }
-        other => other,
-    })?;
+    client
+        .check("DescribeCollection", resp.status.as_ref())
+        .map_err(|e| match e {
+            MilvusError::Rpc { reason, .. }
+                if reason.contains("not found") || reason.contains("not exist") =>
+            {
+                MilvusError::NoCollection {
+                    collection: name.to_string(),
+                }
+            }
+            other => other,
+        })?;
     resp.schema.ok_or_else(|| MilvusError::Rpc {
         rpc: "DescribeCollection",
         reason: "the answer carries no schema".to_string(),
@@ -129,7 +150,11 @@ pub async fn drop_collection(client: &Client, name: &str) -> Result<()> {
     client.check("DropCollection", Some(&resp))
 }
 
-async fn create(client: &Client, wanted: &CollectionSchema, options: &CollectionOptions) -> Result<()> {
+async fn create(
+    client: &Client,
+    wanted: &CollectionSchema,
+    options: &CollectionOptions,
+) -> Result<()> {
     let resp = client
         .raw()
         .create_collection(client.request(CreateCollectionRequest {
@@ -163,29 +188,63 @@ async fn indexed_fields(client: &Client, name: &str) -> Result<Vec<String>> {
     if client.check("DescribeIndex", resp.status.as_ref()).is_err() {
         return Ok(Vec::new());
     }
-    Ok(resp.index_descriptions.into_iter().map(|d| d.field_name).collect())
+    Ok(resp
+        .index_descriptions
+        .into_iter()
+        .map(|d| d.field_name)
+        .collect())
 }
 
-async fn create_missing_indexes(client: &Client, schema: &Schema, options: &CollectionOptions) -> Result<()> {
+async fn create_missing_indexes(
+    client: &Client,
+    schema: &Schema,
+    options: &CollectionOptions,
+) -> Result<Vec<String>> {
     let have = indexed_fields(client, &options.name).await?;
+    let mut warnings = Vec::new();
     for plan in index_plans(schema, options.use_autoindex) {
         if have.contains(&plan.field) {
             continue;
         }
-        let resp = client
-            .raw()
-            .create_index(client.request(CreateIndexRequest {
-                db_name: client.db_name.clone(),
-                collection_name: options.name.clone(),
-                field_name: plan.field.clone(),
-                extra_params: plan.extra_params(),
-                index_name: plan.field.clone(),
-                ..Default::default()
-            }))
-            .await
-            .map_err(|s| client.grpc_error("CreateIndex", s))?
-            .into_inner();
-        client.check("CreateIndex", Some(&resp)).map_err(|e| match e {
+        match create_index(client, &options.name, &plan).await {
+            // Milvus Lite builds only FLAT/IVF_FLAT/AUTOINDEX: keep the metric, let it choose.
+            Err(MilvusError::Rpc { reason, .. })
+                if plan.index_type != "AUTOINDEX" && reason.contains("only support") =>
+            {
+                let fallback = IndexPlan {
+                    index_type: "AUTOINDEX".to_string(),
+                    params: Default::default(),
+                    ..plan.clone()
+                };
+                create_index(client, &options.name, &fallback).await?;
+                warnings.push(format!(
+                    "field `{}`: the server cannot build {} ({reason}); used AUTOINDEX",
+                    plan.field, plan.index_type
+                ));
+            }
+            other => other?,
+        }
+    }
+    Ok(warnings)
+}
+
+async fn create_index(client: &Client, collection: &str, plan: &IndexPlan) -> Result<()> {
+    let resp = client
+        .raw()
+        .create_index(client.request(CreateIndexRequest {
+            db_name: client.db_name.clone(),
+            collection_name: collection.to_string(),
+            field_name: plan.field.clone(),
+            extra_params: plan.extra_params(),
+            index_name: plan.field.clone(),
+            ..Default::default()
+        }))
+        .await
+        .map_err(|s| client.grpc_error("CreateIndex", s))?
+        .into_inner();
+    client
+        .check("CreateIndex", Some(&resp))
+        .map_err(|e| match e {
             MilvusError::Rpc { reason, .. } => MilvusError::Rpc {
                 rpc: "CreateIndex",
                 reason: format!(
@@ -197,9 +256,7 @@ async fn create_missing_indexes(client: &Client, schema: &Schema, options: &Coll
                 transient: false,
             },
             other => other,
-        })?;
-    }
-    Ok(())
+        })
 }
 
 /// Loads the collection and waits until the server says it is loaded.
@@ -277,7 +334,11 @@ pub async fn flush(client: &Client, name: &str, timeout: Duration) -> Result<()>
         .map_err(|s| client.grpc_error("Flush", s))?
         .into_inner();
     client.check("Flush", resp.status.as_ref())?;
-    let segments = resp.coll_seg_i_ds.get(name).map(|l| l.data.clone()).unwrap_or_default();
+    let segments = resp
+        .coll_seg_i_ds
+        .get(name)
+        .map(|l| l.data.clone())
+        .unwrap_or_default();
     let flush_ts = resp.coll_flush_ts.get(name).copied().unwrap_or(0);
     let started = Instant::now();
     while started.elapsed() < timeout {

@@ -3,8 +3,8 @@
 
 use ::milvus::proto::common::KeyValuePair;
 use ::milvus::proto::schema::{
-    CollectionSchema, DataType as PType, FieldSchema, FunctionSchema, FunctionType,
-    ValueField, value_field,
+    CollectionSchema, DataType as PType, FieldSchema, FunctionSchema, FunctionType, ValueField,
+    value_field,
 };
 use serde_json::{Map, Value};
 
@@ -61,13 +61,19 @@ pub fn check_support(schema: &Schema, version: &ServerVersion) -> Result<()> {
         if let Some((a, b)) = needs
             && !version.at_least(a, b)
         {
-            missing.push(format!("field `{}`: {} needs Milvus {a}.{b}+", f.name, f.data_type));
+            missing.push(format!(
+                "field `{}`: {} needs Milvus {a}.{b}+",
+                f.name, f.data_type
+            ));
         }
         if f.nullable && !version.at_least(2, 5) {
             missing.push(format!("field `{}`: nullable needs Milvus 2.5+", f.name));
         }
         if f.default_value.is_some() && !version.at_least(2, 5) {
-            missing.push(format!("field `{}`: default_value needs Milvus 2.5+", f.name));
+            missing.push(format!(
+                "field `{}`: default_value needs Milvus 2.5+",
+                f.name
+            ));
         }
     }
     if !schema.functions.is_empty() && !version.at_least(2, 5) {
@@ -159,7 +165,11 @@ pub fn collection_schema(schema: &Schema, name: &str) -> CollectionSchema {
     CollectionSchema {
         name: name.to_string(),
         description: schema.description.clone(),
-        fields: schema.fields.iter().map(|f| field_schema(f, schema)).collect(),
+        fields: schema
+            .fields
+            .iter()
+            .map(|f| field_schema(f, schema))
+            .collect(),
         enable_dynamic_field: schema.enable_dynamic_field,
         functions,
         ..Default::default()
@@ -247,7 +257,9 @@ pub fn index_plans(schema: &Schema, use_autoindex: bool) -> Vec<IndexPlan> {
                 let (index_type, params) = match field.data_type {
                     DataType::BinaryVector => ("BIN_IVF_FLAT", serde_json::json!({"nlist": 128})),
                     DataType::SparseFloatVector => ("SPARSE_INVERTED_INDEX", serde_json::json!({})),
-                    DataType::Int8Vector => ("HNSW", serde_json::json!({"M": 16, "efConstruction": 200})),
+                    DataType::Int8Vector => {
+                        ("HNSW", serde_json::json!({"M": 16, "efConstruction": 200}))
+                    }
                     _ => ("HNSW", serde_json::json!({"M": 16, "efConstruction": 200})),
                 };
                 IndexPlan {
@@ -305,19 +317,38 @@ pub fn differences(wanted: &CollectionSchema, existing: &CollectionSchema) -> Ve
         }
         let mut differ = |what: &str, have: String, want: String| {
             if have != want {
-                out.push(format!("field `{}`: {what} is {have}, the dataset needs {want}", w.name));
+                out.push(format!(
+                    "field `{}`: {what} is {have}, the dataset needs {want}",
+                    w.name
+                ));
             }
         };
-        differ("primary key", h.is_primary_key.to_string(), w.is_primary_key.to_string());
+        differ(
+            "primary key",
+            h.is_primary_key.to_string(),
+            w.is_primary_key.to_string(),
+        );
         differ("auto_id", h.auto_id.to_string(), w.auto_id.to_string());
         differ("nullable", h.nullable.to_string(), w.nullable.to_string());
-        differ("partition key", h.is_partition_key.to_string(), w.is_partition_key.to_string());
+        differ(
+            "partition key",
+            h.is_partition_key.to_string(),
+            w.is_partition_key.to_string(),
+        );
         if w.data_type == PType::Array as i32 {
-            differ("element type", type_name(h.element_type), type_name(w.element_type));
+            differ(
+                "element type",
+                type_name(h.element_type),
+                type_name(w.element_type),
+            );
         }
         for key in ["dim", "max_length", "max_capacity"] {
             if let Some(want) = param(w, key) {
-                differ(key, param(h, key).unwrap_or("unset").to_string(), want.to_string());
+                differ(
+                    key,
+                    param(h, key).unwrap_or("unset").to_string(),
+                    want.to_string(),
+                );
             }
         }
     }
@@ -347,7 +378,6 @@ pub fn output_fields(schema: &Schema) -> Vec<String> {
         .collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,12 +390,22 @@ mod tests {
         let by = |n: &str| plans.iter().find(|p| p.field == n).unwrap().clone();
         assert_eq!(by("content_embedding").index_type, "HNSW");
         assert_eq!(by("thumbnail_embedding").metric_type.as_deref(), Some("L2"));
-        assert_eq!(by("fingerprint_hash").metric_type.as_deref(), Some("HAMMING"));
+        assert_eq!(
+            by("fingerprint_hash").metric_type.as_deref(),
+            Some("HAMMING")
+        );
         let docs = load_builtin("document_search").unwrap();
         let plans = index_plans(&docs, false);
-        let bm25 = plans.iter().find(|p| p.field == "title_bm25_vector").unwrap();
+        let bm25 = plans
+            .iter()
+            .find(|p| p.field == "title_bm25_vector")
+            .unwrap();
         assert_eq!(bm25.metric_type.as_deref(), Some("BM25"));
-        assert!(index_plans(&docs, true).iter().all(|p| p.index_type == "AUTOINDEX"));
+        assert!(
+            index_plans(&docs, true)
+                .iter()
+                .all(|p| p.index_type == "AUTOINDEX")
+        );
     }
 
     #[test]
@@ -378,16 +418,24 @@ mod tests {
         other.fields.push(Field::new("extra", DataType::Bool));
         let diffs = differences(&wanted, &collection_schema(&other, "c"));
         assert_eq!(diffs.len(), 2, "{diffs:?}");
-        assert!(diffs[0].contains("embedding") && diffs[0].contains("64") && diffs[0].contains("128"));
+        assert!(
+            diffs[0].contains("embedding") && diffs[0].contains("64") && diffs[0].contains("128")
+        );
         assert!(diffs[1].contains("extra"));
     }
 
     #[test]
     fn old_servers_get_one_message_listing_what_they_lack() {
-        let v23 = ServerVersion { text: Some("v2.3.5".into()), number: Some((2, 3, 5)) };
+        let v23 = ServerVersion {
+            text: Some("v2.3.5".into()),
+            number: Some((2, 3, 5)),
+        };
         let err = check_support(&load_builtin("multimedia_content").unwrap(), &v23).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("more than one vector") && text.contains("Float16Vector"), "{text}");
+        assert!(
+            text.contains("more than one vector") && text.contains("Float16Vector"),
+            "{text}"
+        );
         assert!(check_support(&load_builtin("simple").unwrap(), &v23).is_ok());
     }
 }

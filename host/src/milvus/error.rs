@@ -61,7 +61,13 @@ impl MilvusError {
     }
 
     pub fn is_transient(&self) -> bool {
-        matches!(self, MilvusError::Rpc { transient: true, .. })
+        matches!(
+            self,
+            MilvusError::Rpc {
+                transient: true,
+                ..
+            }
+        )
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> MilvusError {

@@ -7,9 +7,13 @@
 pub mod client;
 pub mod collection;
 pub mod convert;
+pub mod dataset;
 pub mod ddl;
 pub mod error;
+pub mod insert;
+pub mod progress;
+pub mod query;
 
 pub use client::{Client, ConnectOptions, ServerVersion, normalize_uri};
-pub use collection::{CollectionOptions, Prepared, prepare};
+pub use collection::{CollectionOptions, Preparation, Prepared, prepare};
 pub use error::{MilvusError, Result};
