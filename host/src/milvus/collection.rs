@@ -207,18 +207,25 @@ async fn create_missing_indexes(
             continue;
         }
         match create_index(client, &options.name, &plan).await {
-            // Milvus Lite builds only FLAT/IVF_FLAT/AUTOINDEX: keep the metric, let it choose.
-            Err(MilvusError::Rpc { reason, .. })
-                if plan.index_type != "AUTOINDEX" && reason.contains("only support") =>
-            {
+            // Milvus Lite builds only a few index types and lists them ("local mode only
+            // support FLAT IVF_FLAT AUTOINDEX"): keep the metric, take AUTOINDEX or the first.
+            Err(MilvusError::Rpc { reason, .. }) if supported_instead(&reason).is_some() => {
+                let index_type = supported_instead(&reason).expect("checked");
+                if index_type == plan.index_type {
+                    return Err(MilvusError::Rpc {
+                        rpc: "CreateIndex",
+                        reason,
+                        transient: false,
+                    });
+                }
                 let fallback = IndexPlan {
-                    index_type: "AUTOINDEX".to_string(),
+                    index_type: index_type.clone(),
                     params: Default::default(),
                     ..plan.clone()
                 };
                 create_index(client, &options.name, &fallback).await?;
                 warnings.push(format!(
-                    "field `{}`: the server cannot build {} ({reason}); used AUTOINDEX",
+                    "field `{}`: the server cannot build {}; used {index_type}",
                     plan.field, plan.index_type
                 ));
             }
@@ -226,6 +233,20 @@ async fn create_missing_indexes(
         }
     }
     Ok(warnings)
+}
+
+/// The index type to use instead, from a refusal that lists what the server supports.
+fn supported_instead(reason: &str) -> Option<String> {
+    let (_, list) = reason.split_once("only support")?;
+    let types: Vec<&str> = list
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    types
+        .iter()
+        .find(|t| **t == "AUTOINDEX")
+        .or(types.first())
+        .map(|t| t.to_string())
 }
 
 async fn create_index(client: &Client, collection: &str, plan: &IndexPlan) -> Result<()> {

@@ -13,6 +13,8 @@ pub mod error;
 pub mod insert;
 pub mod progress;
 pub mod query;
+pub mod values;
+pub mod verify;
 
 pub use client::{Client, ConnectOptions, ServerVersion, normalize_uri};
 pub use collection::{CollectionOptions, Preparation, Prepared, prepare};
