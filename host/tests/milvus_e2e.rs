@@ -2,6 +2,7 @@
 //! `scripts/services.sh up`. A missing service fails the test with a message saying so.
 
 mod common;
+mod milvus_common;
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use milvus_ingest::milvus::{Client, CollectionOptions, ConnectOptions};
 use milvus_ingest::schema::load_builtin;
 
 async fn connect(var: &str) -> Client {
-    let uri = common::service_uri(var);
+    let uri = milvus_common::service_uri(var);
     Client::connect(&ConnectOptions::new(uri.clone()))
         .await
         .unwrap_or_else(|e| panic!("{var}={uri}: {e}"))
@@ -24,7 +25,7 @@ async fn simple_inserts_into_milvus_23() {
     let client = connect("MI_MILVUS23_URI").await;
     let tmp = tempfile::tempdir().unwrap();
     let schema = load_builtin("simple").unwrap();
-    let dir = common::write_dataset(tmp.path(), &schema, 5000, 2);
+    let dir = milvus_common::write_dataset(tmp.path(), &schema, 5000, 2);
     let name = "e2e_simple_23";
     let mut options = InsertOptions::new(CollectionOptions::new(name));
     options.collection.drop_if_exists = true;
@@ -48,7 +49,7 @@ async fn simple_inserts_into_lite_25() {
     let client = connect("MI_LITE25_URI").await;
     let tmp = tempfile::tempdir().unwrap();
     let schema = load_builtin("simple").unwrap();
-    let dir = common::write_dataset(tmp.path(), &schema, 3000, 2);
+    let dir = milvus_common::write_dataset(tmp.path(), &schema, 3000, 2);
     let name = "e2e_simple_25";
     let mut options = InsertOptions::new(CollectionOptions::new(name));
     options.collection.drop_if_exists = true;
@@ -72,7 +73,7 @@ use milvus_ingest::schema::Schema;
 async fn round_trip(var: &str, schema: &Schema, rows: u64, name: &str) {
     let client = connect(var).await;
     let tmp = tempfile::tempdir().unwrap();
-    let dir = common::write_dataset(tmp.path(), schema, rows, 2);
+    let dir = milvus_common::write_dataset(tmp.path(), schema, rows, 2);
     let mut options = InsertOptions::new(CollectionOptions::new(name));
     options.collection.drop_if_exists = true;
     options.batch_size = 300;

@@ -3,6 +3,8 @@
 //! Readers (insert, import, verify) take the schema and the file list from here; the file list
 //! is in row order, so concatenating the files gives the dataset.
 
+use std::io::Write;
+
 use serde::{Deserialize, Serialize};
 
 use crate::schema::Schema;
@@ -59,4 +61,22 @@ pub struct CollectionConfig {
     pub partition_key_field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_shards: Option<u32>,
+}
+
+/// Writes `meta.json` into `sink` (atomically: it appears complete or not at all).
+pub fn write_meta(sink: &dyn super::sink::Sink, meta: &DatasetMeta) -> std::io::Result<u64> {
+    let mut file = sink.create(META_FILE)?;
+    let text = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
+    file.write_all(&text)?;
+    file.write_all(b"\n")?;
+    file.commit()
+}
+
+/// Reads `meta.json` from a dataset directory.
+pub fn read_meta(dir: &std::path::Path) -> Result<DatasetMeta, String> {
+    let path = dir.join(META_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a valid meta.json: {e}", path.display()))
 }

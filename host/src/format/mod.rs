@@ -2,9 +2,16 @@
 //! the sinks files are written to.
 
 pub mod arrow_types;
+pub mod json_rows;
+pub mod json_text;
 pub mod meta;
+pub mod output_dir;
+pub mod parquet;
 pub mod sink;
 
 pub use arrow_types::{META_COLUMN, arrow_field, arrow_schema, arrow_type};
-pub use meta::{CollectionConfig, DataFile, DatasetMeta, GenerationInfo, META_FILE};
-pub use sink::{LocalSink, Sink, SinkFile};
+pub use json_text::JsonEncoder;
+pub use meta::{
+    CollectionConfig, DataFile, DatasetMeta, GenerationInfo, META_FILE, read_meta, write_meta,
+};
+pub use sink::{LocalSink, NullSink, Sink, SinkFile};

@@ -111,3 +111,38 @@ impl Drop for LocalFile {
         }
     }
 }
+
+/// Discards everything while counting bytes: benchmarks use it to time generation and
+/// encoding without the disk.
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn create(&self, _name: &str) -> std::io::Result<Box<dyn SinkFile>> {
+        Ok(Box::new(NullFile(0)))
+    }
+
+    fn display(&self, name: &str) -> String {
+        format!("(null sink)/{name}")
+    }
+}
+
+struct NullFile(u64);
+
+impl Write for NullFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SinkFile for NullFile {
+    fn commit(self: Box<Self>) -> std::io::Result<u64> {
+        Ok(self.0)
+    }
+
+    fn abort(self: Box<Self>) {}
+}

@@ -5,7 +5,11 @@
 //! (threads and ordering). Nothing here knows about clap, tokio or the network.
 
 pub mod column;
+pub mod dataset;
+pub mod engine;
 pub mod error;
+pub mod job;
+pub mod plan;
 pub mod rng;
 pub mod values;
 

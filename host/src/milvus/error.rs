@@ -56,8 +56,19 @@ pub enum MilvusError {
 
 impl MilvusError {
     /// Bad input rather than a failure of the machine or the server: the CLI exits with 2.
+    /// Covers what the user can fix in their input: the URI, the token, a data file that does
+    /// not match its schema, a schema the server (or the existing collection) cannot take.
     pub fn is_usage(&self) -> bool {
-        matches!(self, MilvusError::BadUri { .. } | MilvusError::Usage(_))
+        matches!(
+            self,
+            MilvusError::BadUri { .. }
+                | MilvusError::Usage(_)
+                | MilvusError::Auth { .. }
+                | MilvusError::Column { .. }
+                | MilvusError::Data { .. }
+                | MilvusError::SchemaMismatch { .. }
+                | MilvusError::Unsupported { .. }
+        )
     }
 
     pub fn is_transient(&self) -> bool {

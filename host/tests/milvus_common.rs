@@ -43,6 +43,9 @@ pub fn services() -> HashMap<String, String> {
 
 /// The URI in `var` (e.g. `MI_MILVUS23_URI`); fails the test with a clear message if missing.
 pub fn service_uri(var: &str) -> String {
+    if let Ok(v) = std::env::var(var) {
+        return v;
+    }
     services().get(var).cloned().unwrap_or_else(|| {
         panic!("{var} is not in the services env.sh: run `scripts/services.sh up` (the service may have failed to start)")
     })

@@ -1,0 +1,76 @@
+//! Command-line interface: argument definitions, dispatch, and how results and errors are shown.
+//!
+//! Each command lives in its own file and is a thin layer over a library module: it resolves
+//! flags into settings, calls the library, and prints. Data goes to stdout, progress and
+//! diagnostics to stderr.
+
+mod error;
+mod generate;
+mod printer;
+mod progress;
+mod schema_cmd;
+mod size;
+mod table;
+mod to_milvus;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::CliError;
+pub use printer::{OutputMode, Printer};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "milvus-ingest",
+    version,
+    about = "Generate realistic synthetic data for Milvus collections, and load it",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Format of summaries and listings on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = OutputMode::Text)]
+    pub output: OutputMode,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a dataset (Parquet or JSON) from a schema.
+    Generate(Box<generate::GenerateArgs>),
+    /// Manage schemas: list, show, add, remove, and the schema format reference.
+    #[command(subcommand)]
+    Schema(schema_cmd::SchemaCommand),
+    /// Load a dataset into Milvus and check it arrived intact.
+    #[command(subcommand, name = "to-milvus")]
+    ToMilvus(to_milvus::ToMilvusCommand),
+}
+
+/// Parses arguments, runs the command and turns the outcome into an exit code:
+/// 0 ok, 1 failure, 2 usage or bad input.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let printer = Printer::new(cli.output);
+    let outcome = match cli.command {
+        Command::Generate(args) => generate::run(*args, &printer),
+        Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
+        Command::ToMilvus(cmd) => to_milvus::run(cmd, &printer),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            e.render();
+            ExitCode::from(e.code)
+        }
+    }
+}
