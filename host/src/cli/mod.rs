@@ -4,6 +4,7 @@
 //! flags into settings, calls the library, and prints. Data goes to stdout, progress and
 //! diagnostics to stderr.
 
+mod clean;
 mod error;
 mod generate;
 mod printer;
@@ -47,6 +48,8 @@ pub enum Command {
     /// Load a dataset into Milvus and check it arrived intact.
     #[command(subcommand, name = "to-milvus")]
     ToMilvus(to_milvus::ToMilvusCommand),
+    /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
+    Clean(clean::CleanArgs),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(*args, &printer),
         Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
         Command::ToMilvus(cmd) => to_milvus::run(cmd, &printer),
+        Command::Clean(args) => clean::run(args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,5 +76,15 @@ pub fn main() -> ExitCode {
             e.render();
             ExitCode::from(e.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
     }
 }
