@@ -23,11 +23,12 @@ pub struct CleanArgs {
 }
 
 pub fn run(args: CleanArgs, printer: &Printer) -> Result<(), CliError> {
-    let dirs = if args.dirs.is_empty() { vec![PathBuf::from("output")] } else { args.dirs };
+    let given = args.dirs_given();
+    let dirs = if given { args.dirs.clone() } else { vec![PathBuf::from("output")] };
     let mut removed = Vec::new();
     for dir in &dirs {
         if !dir.is_dir() {
-            if args.dirs_given() {
+            if given {
                 return Err(CliError::usage_msg(format!("{} is not a directory", dir.display())));
             }
             continue;
