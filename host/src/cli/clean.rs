@@ -24,12 +24,19 @@ pub struct CleanArgs {
 
 pub fn run(args: CleanArgs, printer: &Printer) -> Result<(), CliError> {
     let given = args.dirs_given();
-    let dirs = if given { args.dirs.clone() } else { vec![PathBuf::from("output")] };
+    let dirs = if given {
+        args.dirs.clone()
+    } else {
+        vec![PathBuf::from("output")]
+    };
     let mut removed = Vec::new();
     for dir in &dirs {
         if !dir.is_dir() {
             if given {
-                return Err(CliError::usage_msg(format!("{} is not a directory", dir.display())));
+                return Err(CliError::usage_msg(format!(
+                    "{} is not a directory",
+                    dir.display()
+                )));
             }
             continue;
         }
@@ -37,17 +44,35 @@ pub fn run(args: CleanArgs, printer: &Printer) -> Result<(), CliError> {
     }
     for path in &removed {
         if !args.dry_run {
-            let result = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
-            result.map_err(|e| CliError::failure(anyhow::anyhow!("cannot remove {}: {e}", path.display())))?;
+            let result = if path.is_dir() {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
+            result.map_err(|e| {
+                CliError::failure(anyhow::anyhow!("cannot remove {}: {e}", path.display()))
+            })?;
         }
     }
     if printer.is_json() {
         printer.json(&serde_json::json!({"removed": removed, "dry_run": args.dry_run}));
     } else {
         for path in &removed {
-            printer.out(&format!("{} {}", if args.dry_run { "would remove" } else { "removed" }, path.display()));
+            printer.out(&format!(
+                "{} {}",
+                if args.dry_run {
+                    "would remove"
+                } else {
+                    "removed"
+                },
+                path.display()
+            ));
         }
-        printer.status(&format!("{} item(s) {}", removed.len(), if args.dry_run { "to remove" } else { "removed" }));
+        printer.status(&format!(
+            "{} item(s) {}",
+            removed.len(),
+            if args.dry_run { "to remove" } else { "removed" }
+        ));
     }
     Ok(())
 }

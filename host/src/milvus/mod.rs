@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod ddl;
 pub mod error;
 pub mod insert;
+pub mod json_reader;
 pub mod progress;
 pub mod query;
 pub mod values;
