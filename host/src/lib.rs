@@ -8,4 +8,5 @@ pub mod format;
 pub mod fsutil;
 pub mod generate;
 pub mod plugin;
+pub mod milvus;
 pub mod schema;

@@ -13,6 +13,7 @@ mod progress;
 mod schema_cmd;
 mod size;
 mod table;
+mod to_milvus;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,9 @@ pub enum Command {
     /// Manage schemas: list, show, add, remove, and the schema format reference.
     #[command(subcommand)]
     Schema(schema_cmd::SchemaCommand),
+    /// Load a dataset into Milvus and check it arrived intact.
+    #[command(subcommand, name = "to-milvus")]
+    ToMilvus(to_milvus::ToMilvusCommand),
     /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
     Clean(clean::CleanArgs),
     /// Wasm plugins: inspect what a component exports.
@@ -67,6 +71,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Generate(args) => generate::run(*args, &printer),
         Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
+        Command::ToMilvus(cmd) => to_milvus::run(cmd, &printer),
         Command::Clean(args) => clean::run(args, &printer),
         Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
     };

@@ -1,0 +1,92 @@
+//! Errors of the Milvus I/O layer. Each carries what the user needs to act: the URI, the
+//! collection, the field or file, and the server's own reason.
+
+use std::path::PathBuf;
+
+/// Why a Milvus operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MilvusError {
+    #[error("invalid Milvus URI `{uri}`: {reason}")]
+    BadUri { uri: String, reason: String },
+    #[error("cannot connect to Milvus at {uri}: {reason}")]
+    Connect { uri: String, reason: String },
+    #[error("Milvus at {uri} refused the credentials: {reason}")]
+    Auth { uri: String, reason: String },
+    #[error("{rpc} failed: {reason}")]
+    Rpc {
+        rpc: &'static str,
+        reason: String,
+        /// Worth retrying (unavailable, rate-limited, timeouts).
+        transient: bool,
+    },
+    #[error("server {version} does not support {feature}: {hint}")]
+    Unsupported {
+        version: String,
+        feature: String,
+        hint: String,
+    },
+    #[error(
+        "collection `{collection}` exists with a different schema; use --drop-if-exists to recreate it or --collection-name to pick another name:\n{}",
+        differences.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n")
+    )]
+    SchemaMismatch {
+        collection: String,
+        differences: Vec<String>,
+    },
+    #[error("collection `{collection}` does not exist")]
+    NoCollection { collection: String },
+    #[error("{}: {reason}", path.display())]
+    Data { path: PathBuf, reason: String },
+    #[error("{}: column `{column}`: {reason}", path.display())]
+    Column {
+        path: PathBuf,
+        column: String,
+        reason: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("timed out after {seconds}s waiting for {what}")]
+    Timeout { what: String, seconds: u64 },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl MilvusError {
+    /// Bad input rather than a failure of the machine or the server: the CLI exits with 2.
+    /// Covers what the user can fix in their input: the URI, the token, a data file that does
+    /// not match its schema, a schema the server (or the existing collection) cannot take.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            MilvusError::BadUri { .. }
+                | MilvusError::Usage(_)
+                | MilvusError::Auth { .. }
+                | MilvusError::Column { .. }
+                | MilvusError::Data { .. }
+                | MilvusError::SchemaMismatch { .. }
+                | MilvusError::Unsupported { .. }
+        )
+    }
+
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            MilvusError::Rpc {
+                transient: true,
+                ..
+            }
+        )
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> MilvusError {
+        MilvusError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, MilvusError>;

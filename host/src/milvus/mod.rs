@@ -1,0 +1,22 @@
+//! Milvus I/O: the connection, collection DDL, `to-milvus insert` and `to-milvus verify`.
+//!
+//! This is one of the three modules that talk to the network. It never prints: progress goes
+//! through the reporter traits, results come back as summaries, failures as [`MilvusError`].
+//! Every RPC goes through the official SDK's generated gRPC client (see [`client`] for why).
+
+pub mod client;
+pub mod collection;
+pub mod convert;
+pub mod dataset;
+pub mod ddl;
+pub mod error;
+pub mod insert;
+pub mod json_reader;
+pub mod progress;
+pub mod query;
+pub mod values;
+pub mod verify;
+
+pub use client::{Client, ConnectOptions, ServerVersion, normalize_uri};
+pub use collection::{CollectionOptions, Preparation, Prepared, prepare};
+pub use error::{MilvusError, Result};
