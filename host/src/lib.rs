@@ -9,3 +9,4 @@ pub mod fsutil;
 pub mod generate;
 pub mod milvus;
 pub mod schema;
+pub mod storage;

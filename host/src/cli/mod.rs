@@ -10,8 +10,11 @@ mod printer;
 mod progress;
 mod schema_cmd;
 mod size;
+mod storage_args;
 mod table;
 mod to_milvus;
+mod to_milvus_import;
+mod upload;
 
 use std::process::ExitCode;
 
@@ -47,6 +50,8 @@ pub enum Command {
     /// Load a dataset into Milvus and check it arrived intact.
     #[command(subcommand, name = "to-milvus")]
     ToMilvus(to_milvus::ToMilvusCommand),
+    /// Upload a dataset directory to object storage (S3, GCS, Azure), verified and resumable.
+    Upload(Box<upload::UploadArgs>),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -65,6 +70,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(*args, &printer),
         Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
         Command::ToMilvus(cmd) => to_milvus::run(cmd, &printer),
+        Command::Upload(args) => upload::run(*args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
