@@ -62,6 +62,22 @@ impl StorageError {
                 url: url.to_string(),
                 reason,
             },
+            // Listing errors arrive as `Generic` with the HTTP status and S3 code in the text.
+            _ if [
+                "403 Forbidden",
+                "401 Unauthorized",
+                "AccessDenied",
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+            ]
+            .iter()
+            .any(|m| reason.contains(m)) =>
+            {
+                StorageError::Denied {
+                    url: url.to_string(),
+                    reason,
+                }
+            }
             _ => StorageError::Store {
                 url: url.to_string(),
                 op,

@@ -99,6 +99,7 @@ impl Location {
     pub fn display(&self, name: &str) -> String {
         match self {
             Location::Local(dir) => dir.join(name).display().to_string(),
+            _ if name.is_empty() => self.to_string(),
             _ => format!("{}/{}", self.to_string().trim_end_matches('/'), name),
         }
     }
@@ -129,7 +130,7 @@ mod tests {
             }
         );
         assert_eq!(
-            Location::parse("s3://b").unwrap().key("meta.json"),
+            Location::parse("s3://bkt").unwrap().key("meta.json"),
             "meta.json"
         );
         assert_eq!(
