@@ -12,7 +12,7 @@ SCALE=${ROWS_SCALE:-1}
 OUT=bench/out
 mkdir -p "$OUT"
 cargo build --release --quiet
-BIN=target/release/milvus-ingest
+BIN=${CARGO_TARGET_DIR:-target}/release/milvus-ingest
 CORES=$(nproc)
 rows() { python3 -c "print(max(1024, int($1 * $SCALE)))"; }
 

@@ -504,3 +504,31 @@ fn bad_flags_are_usage_errors() {
             .all(|e| e.unwrap().file_name() == ".home")
     );
 }
+
+#[test]
+fn clean_removes_leftovers_and_with_all_the_datasets() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "10",
+            "--out",
+            "output/a",
+        ],
+    );
+    fs::create_dir_all(d.join("output/.b.tmp-123")).unwrap();
+    fs::write(d.join("output/a/.data.parquet.tmp-9"), b"half").unwrap();
+    ok(d, &["clean"]);
+    assert!(!d.join("output/.b.tmp-123").exists());
+    assert!(!d.join("output/a/.data.parquet.tmp-9").exists());
+    assert!(d.join("output/a/meta.json").exists());
+    ok(d, &["clean", "--all", "--dry-run"]);
+    assert!(d.join("output/a").exists());
+    ok(d, &["clean", "--all"]);
+    assert!(!d.join("output/a").exists());
+}

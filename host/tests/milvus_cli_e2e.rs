@@ -191,3 +191,30 @@ fn nullable_and_defaults_on_lite_32() {
     );
     insert_and_verify(tmp.path(), &uri, "defaults", "e2e_cli32_defaults");
 }
+
+#[test]
+fn json_datasets_insert_and_verify_too() {
+    let uri = service_uri("MI_LITE25_URI");
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["news_articles", "document_search"] {
+        let data = format!("json/{name}");
+        must(
+            tmp.path(),
+            &[
+                "generate",
+                "--builtin",
+                name,
+                "-f",
+                "json",
+                "-r",
+                "1200",
+                "--rows-per-file",
+                "500",
+                "--out",
+                &data,
+                "--no-progress",
+            ],
+        );
+        insert_and_verify(tmp.path(), &uri, &data, &format!("e2e_json_{name}"));
+    }
+}

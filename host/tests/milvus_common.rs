@@ -105,7 +105,7 @@ fn scalar_column(field: &Field, t: DataType, rows: std::ops::Range<u64>) -> Arra
         }};
     }
     match t {
-        DataType::Bool => build!(BooleanBuilder::new(), |r: u64| (r + s) % 2 == 0),
+        DataType::Bool => build!(BooleanBuilder::new(), |r: u64| (r + s).is_multiple_of(2)),
         DataType::Int8 => build!(Int8Builder::new(), |r: u64| ((r + s) % 100) as i8),
         DataType::Int16 => build!(Int16Builder::new(), |r: u64| ((r + s) % 1000) as i16),
         DataType::Int32 => build!(Int32Builder::new(), |r: u64| ((r * 7 + s) % 5 + 1) as i32),

@@ -4,6 +4,7 @@
 //! flags into settings, calls the library, and prints. Data goes to stdout, progress and
 //! diagnostics to stderr.
 
+mod clean;
 mod error;
 mod generate;
 mod printer;
@@ -52,6 +53,8 @@ pub enum Command {
     ToMilvus(to_milvus::ToMilvusCommand),
     /// Upload a dataset directory to object storage (S3, GCS, Azure), verified and resumable.
     Upload(Box<upload::UploadArgs>),
+    /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
+    Clean(clean::CleanArgs),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
         Command::ToMilvus(cmd) => to_milvus::run(cmd, &printer),
         Command::Upload(args) => upload::run(*args, &printer),
+        Command::Clean(args) => clean::run(args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,5 +82,15 @@ pub fn main() -> ExitCode {
             e.render();
             ExitCode::from(e.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

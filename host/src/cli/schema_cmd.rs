@@ -13,6 +13,8 @@ use crate::schema::{
 };
 
 #[derive(Debug, Subcommand)]
+// `schema help` is ours (the format reference), not clap's.
+#[command(disable_help_subcommand = true)]
 pub enum SchemaCommand {
     /// List built-in and stored schemas.
     List,

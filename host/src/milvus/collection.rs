@@ -68,6 +68,32 @@ pub async fn prepare(
     options: &CollectionOptions,
 ) -> Result<Preparation> {
     check_support(schema, &client.version)?;
+    let mut warnings = Vec::new();
+    let degraded;
+    let schema = if client.version.text.is_none()
+        && schema.fields.iter().any(|f| f.is_partition_key)
+    {
+        // Servers without GetVersion are Milvus Lite 2.5 builds: they accept a partition key
+        // but then reject every filter expression on the collection ("invalid parameter").
+        warnings.push(
+            "this server (Milvus Lite, no GetVersion) cannot filter partition-key collections: created without the partition key"
+                .to_string(),
+        );
+        let mut s = schema.clone();
+        for f in &mut s.fields {
+            f.is_partition_key = false;
+        }
+        degraded = s;
+        &degraded
+    } else {
+        schema
+    };
+    let options = &CollectionOptions {
+        partitions: options
+            .partitions
+            .filter(|_| schema.fields.iter().any(|f| f.is_partition_key)),
+        ..options.clone()
+    };
     if options.partitions.is_some() && !schema.fields.iter().any(|f| f.is_partition_key) {
         return Err(MilvusError::Usage(format!(
             "--partitions needs a partition-key field; schema `{}` has none",
@@ -98,7 +124,7 @@ pub async fn prepare(
             Prepared::Created
         }
     };
-    let warnings = create_missing_indexes(client, schema, options).await?;
+    warnings.extend(create_missing_indexes(client, schema, options).await?);
     load(client, &options.name, options.load_timeout).await?;
     Ok(Preparation {
         how: prepared,

@@ -75,11 +75,24 @@ impl Dataset {
     /// its row count matches meta.json.
     pub fn check_files(&self) -> Result<()> {
         if !self.is_parquet() {
-            return Err(MilvusError::Usage(format!(
-                "{}: format `{}` is not supported by to-milvus insert/verify yet; generate with --format parquet",
-                self.dir.join(META_FILE).display(),
-                self.meta.generation_info.format
-            )));
+            if !self
+                .meta
+                .generation_info
+                .format
+                .eq_ignore_ascii_case("json")
+            {
+                return Err(MilvusError::Usage(format!(
+                    "{}: unknown format `{}`; expected parquet or json",
+                    self.dir.join(META_FILE).display(),
+                    self.meta.generation_info.format
+                )));
+            }
+            // JSON rows are checked against the schema as they are parsed.
+            for i in 0..self.file_count() {
+                let path = self.path(i);
+                std::fs::metadata(&path).map_err(|e| MilvusError::io(&path, e))?;
+            }
+            return Ok(());
         }
         for i in 0..self.file_count() {
             let path = self.path(i);
@@ -111,8 +124,13 @@ impl Dataset {
         start: u64,
         end: u64,
         batch_size: usize,
-    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
+    ) -> Result<Box<dyn Iterator<Item = Result<RecordBatch>>>> {
         let path = self.path(index);
+        if !self.is_parquet() {
+            let batches =
+                super::json_reader::read_range(&path, self.schema(), start, end, batch_size)?;
+            return Ok(Box::new(batches));
+        }
         let selection = RowSelection::from(vec![
             RowSelector::skip(start as usize),
             RowSelector::select((end - start) as usize),
@@ -126,16 +144,19 @@ impl Dataset {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(reader.map(move |b| {
+        Ok(Box::new(reader.map(move |b| {
             b.map_err(|e| MilvusError::Data {
                 path: path.clone(),
                 reason: format!("reading: {e}"),
             })
-        }))
+        })))
     }
 
     /// The rows at `rows` (sorted, file-relative) of file `index`, in that order, as one batch.
     pub fn read_rows(&self, index: usize, rows: &[u64]) -> Result<Option<RecordBatch>> {
+        if !self.is_parquet() {
+            return self.read_json_rows(index, rows);
+        }
         let mut selectors = Vec::new();
         let mut at = 0u64;
         for &r in rows {
@@ -172,5 +193,37 @@ impl Dataset {
                 path,
                 reason: e.to_string(),
             })
+    }
+
+    fn read_json_rows(&self, index: usize, rows: &[u64]) -> Result<Option<RecordBatch>> {
+        let (Some(&first), Some(&last)) = (rows.first(), rows.last()) else {
+            return Ok(None);
+        };
+        let path = self.path(index);
+        let data = |e: arrow_schema::ArrowError| MilvusError::Data {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        let mut picked = Vec::new();
+        let mut at = first;
+        for batch in self.read_range(index, first, last + 1, 4096)? {
+            let batch = batch?;
+            let end = at + batch.num_rows() as u64;
+            let take: Vec<u32> = rows
+                .iter()
+                .filter(|r| **r >= at && **r < end)
+                .map(|r| (*r - at) as u32)
+                .collect();
+            let indices = arrow_array::UInt32Array::from(take);
+            picked.push(arrow_select::take::take_record_batch(&batch, &indices).map_err(data)?);
+            at = end;
+        }
+        if picked.is_empty() {
+            return Ok(None);
+        }
+        let schema = picked[0].schema();
+        arrow_select::concat::concat_batches(&schema, &picked)
+            .map(Some)
+            .map_err(data)
     }
 }

@@ -76,8 +76,11 @@ pub struct InsertSummary {
     pub failed: u64,
     pub requests: u64,
     pub retries: u64,
+    /// Wall time of the whole run, including the final flush.
     pub seconds: f64,
     pub rows_per_second: f64,
+    /// Until the last insert was acknowledged (before the flush).
+    pub insert_seconds: f64,
     pub failures: Vec<String>,
 }
 
@@ -164,6 +167,7 @@ pub async fn insert_dataset(
         retries: 0,
         seconds: 0.0,
         rows_per_second: 0.0,
+        insert_seconds: 0.0,
         failures: Vec::new(),
     };
     let mut in_flight: JoinSet<(u64, u64, Result<()>)> = JoinSet::new();
@@ -216,6 +220,7 @@ pub async fn insert_dataset(
         // Rows never sent because the run stopped early count as failed.
         summary.failed += total - accounted;
     }
+    summary.insert_seconds = started.elapsed().as_secs_f64();
     if summary.failed == 0 {
         flush(client, &name, Duration::from_secs(120)).await?;
         progress.done()?;

@@ -12,6 +12,7 @@ pub mod ddl;
 pub mod error;
 pub mod import;
 pub mod insert;
+pub mod json_reader;
 pub mod progress;
 pub mod query;
 pub mod values;

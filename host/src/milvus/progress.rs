@@ -164,13 +164,13 @@ fn parse<'a>(lines: impl Iterator<Item = &'a str>, files: usize) -> Previous {
             _ => {}
         }
     }
-    for f in 0..files {
+    for (f, sent) in sent.iter().enumerate() {
         prev.acked[f] = merge(std::mem::take(&mut prev.acked[f]));
-        prev.in_doubt[f] = sent[f]
+        let doubt = sent
             .iter()
             .flat_map(|&r| subtract(r, &prev.acked[f]))
             .collect();
-        prev.in_doubt[f] = merge(std::mem::take(&mut prev.in_doubt[f]));
+        prev.in_doubt[f] = merge(doubt);
     }
     prev
 }

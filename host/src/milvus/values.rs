@@ -216,7 +216,7 @@ fn scalar_len(data: Option<&scalar_field::Data>) -> usize {
     }
 }
 
-fn scalar_cell(data: Option<&scalar_field::Data>, i: usize, element: DataType) -> Cell {
+fn scalar_cell(data: Option<&scalar_field::Data>, i: usize) -> Cell {
     use scalar_field::Data as S;
     let opt = match data {
         Some(S::BoolData(a)) => a.data.get(i).map(|v| Cell::Bool(*v)),
@@ -233,11 +233,7 @@ fn scalar_cell(data: Option<&scalar_field::Data>, i: usize, element: DataType) -
         }),
         Some(S::ArrayData(a)) => a.data.get(i).map(|row| {
             let n = scalar_len(row.data.as_ref());
-            Cell::List(
-                (0..n)
-                    .map(|k| scalar_cell(row.data.as_ref(), k, element))
-                    .collect(),
-            )
+            Cell::List((0..n).map(|k| scalar_cell(row.data.as_ref(), k)).collect())
         }),
         _ => None,
     };
@@ -263,9 +259,7 @@ pub fn returned_cell(data: &FieldData, row: usize) -> Cell {
         }
     }
     match &data.field {
-        Some(field_data::Field::Scalars(s)) => {
-            scalar_cell(s.data.as_ref(), index, DataType::VarChar)
-        }
+        Some(field_data::Field::Scalars(s)) => scalar_cell(s.data.as_ref(), index),
         Some(field_data::Field::Vectors(v)) => {
             let dim = v.dim.max(1) as usize;
             match &v.data {

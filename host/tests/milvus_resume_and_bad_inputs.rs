@@ -1,0 +1,333 @@
+//! `to-milvus insert` killed midway and resumed, and bad inputs that must leave the
+//! collection as it was. Against Milvus 2.3.5 from `scripts/services.sh up`.
+
+mod common;
+mod milvus_common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use common::{bin, run_in};
+use milvus_common::service_uri;
+use milvus_ingest::milvus::query::count;
+use milvus_ingest::milvus::{Client, ConnectOptions};
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn must(dir: &Path, args: &[&str]) -> Output {
+    let out = run_in(dir, args);
+    assert!(out.status.success(), "{args:?}: {}", text(&out));
+    out
+}
+
+fn rows_in(uri: &str, collection: &str) -> u64 {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = Client::connect(&ConnectOptions::new(uri)).await.unwrap();
+        count(&client, collection).await.unwrap()
+    })
+}
+
+#[test]
+fn a_killed_insert_resumes_without_losing_or_duplicating_rows() {
+    let uri = service_uri("MI_MILVUS23_URI");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    must(
+        dir,
+        &[
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "60000",
+            "--rows-per-file",
+            "20000",
+            "--out",
+            "d",
+            "--no-progress",
+        ],
+    );
+    let name = "e2e_resume";
+    let progress = dir
+        .join("d")
+        .join(format!(".milvus-ingest-insert.{name}.progress"));
+    let mut child = Command::new(bin())
+        .args([
+            "to-milvus",
+            "insert",
+            "d",
+            "--uri",
+            &uri,
+            "--collection-name",
+            name,
+            "--drop-if-exists",
+        ])
+        .args(["--batch-size", "300", "--concurrency", "4", "--no-progress"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a good part (but not all) of the rows are acknowledged.
+    let started = Instant::now();
+    loop {
+        let acked = std::fs::read_to_string(&progress)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("A "))
+            .count();
+        if acked >= 40 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "insert ended before it could be killed; make the dataset larger"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "insert made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let record = std::fs::read_to_string(&progress).unwrap();
+    assert!(
+        !record.lines().any(|l| l == "D"),
+        "the run finished before the kill"
+    );
+    let before = rows_in(&uri, name);
+    assert!(before > 0 && before < 60000, "{before} rows after the kill");
+
+    let out = must(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            "d",
+            "--uri",
+            &uri,
+            "--collection-name",
+            name,
+            "--resume",
+            "--no-progress",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("already there from an earlier run"),
+        "{stdout}"
+    );
+    // Insert never deduplicates and count(*) counts every copy: exactly 60000 means no row
+    // was lost and none was inserted twice.
+    assert_eq!(rows_in(&uri, name), 60000);
+    must(
+        dir,
+        &[
+            "to-milvus",
+            "verify",
+            "d",
+            "--uri",
+            &uri,
+            "--collection-name",
+            name,
+            "--level",
+            "scalar",
+        ],
+    );
+    // Resuming a finished run inserts nothing.
+    must(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            "d",
+            "--uri",
+            &uri,
+            "--collection-name",
+            name,
+            "--resume",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(rows_in(&uri, name), 60000);
+}
+
+#[test]
+fn unreachable_or_malformed_uris_fail_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    must(
+        tmp.path(),
+        &[
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "10",
+            "--out",
+            "d",
+            "--no-progress",
+        ],
+    );
+    let out = run_in(
+        tmp.path(),
+        &[
+            "to-milvus",
+            "insert",
+            "d",
+            "--uri",
+            "http://127.0.0.1:1",
+            "--no-progress",
+        ],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("cannot connect to Milvus at http://127.0.0.1:1") && t.contains("hint:"),
+        "{t}"
+    );
+    let out = run_in(
+        tmp.path(),
+        &["to-milvus", "verify", "d", "--uri", "ftp://host:1"],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("invalid Milvus URI `ftp://host:1`"), "{t}");
+}
+
+#[test]
+fn schema_mismatch_and_bad_files_leave_the_collection_as_it_was() {
+    let uri = service_uri("MI_MILVUS23_URI");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let name = "e2e_bad_inputs";
+    must(
+        dir,
+        &[
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "2000",
+            "--out",
+            "simple",
+            "--no-progress",
+        ],
+    );
+    must(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            "simple",
+            "--uri",
+            &uri,
+            "--collection-name",
+            name,
+            "--drop-if-exists",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(rows_in(&uri, name), 2000);
+
+    // Another schema into the same collection: refused, with each difference listed.
+    must(
+        dir,
+        &[
+            "generate",
+            "--builtin",
+            "news_articles",
+            "-r",
+            "100",
+            "--out",
+            "news",
+            "--no-progress",
+        ],
+    );
+    let out = run_in(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            "news",
+            "--uri",
+            &uri,
+            "--collection-name",
+            name,
+            "--no-progress",
+        ],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("different schema")
+            && t.contains("`article_id` is missing")
+            && t.contains("`id` (Int64) is in the collection"),
+        "{t}"
+    );
+    assert_eq!(rows_in(&uri, name), 2000);
+
+    // A Parquet file whose vector column has the wrong type: refused before anything is sent.
+    let data = dir.join("simple");
+    let file = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    let rows = 2000;
+    let mut ids = Int64Builder::new();
+    let mut vectors = ListBuilder::new(Float64Builder::new());
+    for i in 0..rows {
+        ids.append_value(i);
+        for _ in 0..128 {
+            vectors.values().append_value(0.5);
+        }
+        vectors.append(true);
+    }
+    let columns: Vec<ArrayRef> = vec![Arc::new(ids.finish()), Arc::new(vectors.finish())];
+    let batch = RecordBatch::try_from_iter(["id", "embedding"].into_iter().zip(columns)).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&file).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let out = run_in(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            "simple",
+            "--uri",
+            &uri,
+            "--collection-name",
+            name,
+            "--no-progress",
+        ],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains(&format!(
+            "simple/{}",
+            file.file_name().unwrap().to_string_lossy()
+        )) && t.contains("column `embedding`")
+            && t.contains("Float64"),
+        "{t}"
+    );
+    assert_eq!(rows_in(&uri, name), 2000);
+}
