@@ -10,3 +10,4 @@ pub mod generate;
 pub mod plugin;
 pub mod milvus;
 pub mod schema;
+pub mod storage;

@@ -12,16 +12,19 @@ use super::error::CliError;
 use super::printer::Printer;
 use super::progress::Bar;
 use super::size::parse_size;
+use super::storage_args::StorageArgs;
 use crate::format::meta::CollectionConfig;
 use crate::format::output_dir::StagedDir;
 use crate::format::parquet::Codec;
-use crate::format::{LocalSink, META_COLUMN, NullSink, write_meta};
+use crate::format::{LocalSink, META_COLUMN, META_FILE, NullSink, write_meta};
 use crate::generate::dataset::GeneratorResolver;
 use crate::generate::engine::OnInvalid;
 use crate::generate::job::{Job, JobSettings, OutputFormat};
 use crate::generate::plan::SplitRequest;
 use crate::plugin::{PluginError, PluginHost, PluginLimits};
 use crate::schema::{Schema, SchemaSource, SchemaStore};
+use crate::storage::sink::ObjectSink;
+use crate::storage::{Location, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -57,9 +60,12 @@ pub struct GenerateArgs {
     /// Print the first rows as a table and write nothing.
     #[arg(short = 'p', long)]
     pub preview: bool,
-    /// Output directory [default: output/<collection_name>].
-    #[arg(short = 'o', long, value_name = "DIR")]
+    /// Output directory, or s3://bucket/prefix (also gs://, az://) to write straight to
+    /// object storage [default: output/<collection_name>].
+    #[arg(short = 'o', long, value_name = "DIR|URL")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// Seed for every random value: the same seed gives the same data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -194,6 +200,19 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
         let (report, meta) = job.run(&NullSink, &bar, &cancel)?;
         return summarize(&schema, "(null sink)".into(), &report, &meta, printer);
     }
+    if let Some(out) = &args.out
+        && Location::is_remote(&out.to_string_lossy())
+    {
+        return generate_remote(
+            &out.to_string_lossy(),
+            &args,
+            &schema,
+            job,
+            &bar,
+            &cancel,
+            printer,
+        );
+    }
     let out = args
         .out
         .clone()
@@ -212,6 +231,49 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(anyhow::anyhow!("writing meta.json: {e}")))?;
     staged.commit().map_err(CliError::failure)?;
     summarize(&schema, out.display().to_string(), &report, &meta, printer)
+}
+
+/// Streams the dataset to an object-store prefix. The prefix must be empty (or `--force`): the
+/// old `meta.json` is withdrawn first, the new one written last, and objects the new dataset
+/// does not list are removed only after it is complete.
+fn generate_remote(
+    url: &str,
+    args: &GenerateArgs,
+    schema: &Schema,
+    job: Job,
+    bar: &Bar,
+    cancel: &Arc<AtomicBool>,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let location = Location::parse(url)?;
+    let store = Store::open(&location, &args.storage.options())?;
+    let sink = ObjectSink::new(store)?;
+    let store = sink.store().clone();
+    sink.block_on(store.check_access())?;
+    let existing = sink.block_on(store.list())?;
+    if !existing.is_empty() {
+        if !args.force {
+            return Err(CliError::usage_msg(format!(
+                "{location} already holds {} object(s); pass --force to replace the dataset there",
+                existing.len()
+            )));
+        }
+        sink.block_on(store.delete(META_FILE))?;
+    }
+    let (report, meta) = job.run(&sink, bar, cancel)?;
+    write_meta(&sink, &meta)
+        .map_err(|e| CliError::failure(anyhow::anyhow!("writing {}: {e}", store.url(META_FILE))))?;
+    let keep: std::collections::HashSet<&str> = meta
+        .generation_info
+        .data_files
+        .iter()
+        .map(|f| f.file_name.as_str())
+        .chain([META_FILE])
+        .collect();
+    for (name, _) in existing.iter().filter(|(n, _)| !keep.contains(n.as_str())) {
+        sink.block_on(store.delete(name))?;
+    }
+    summarize(schema, location.to_string(), &report, &meta, printer)
 }
 
 fn summarize(

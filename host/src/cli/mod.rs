@@ -12,8 +12,11 @@ mod printer;
 mod progress;
 mod schema_cmd;
 mod size;
+mod storage_args;
 mod table;
 mod to_milvus;
+mod to_milvus_import;
+mod upload;
 
 use std::process::ExitCode;
 
@@ -49,6 +52,8 @@ pub enum Command {
     /// Load a dataset into Milvus and check it arrived intact.
     #[command(subcommand, name = "to-milvus")]
     ToMilvus(to_milvus::ToMilvusCommand),
+    /// Upload a dataset directory to object storage (S3, GCS, Azure), verified and resumable.
+    Upload(Box<upload::UploadArgs>),
     /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
     Clean(clean::CleanArgs),
     /// Wasm plugins: inspect what a component exports.
@@ -72,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(*args, &printer),
         Command::Schema(cmd) => schema_cmd::run(cmd, &printer),
         Command::ToMilvus(cmd) => to_milvus::run(cmd, &printer),
+        Command::Upload(args) => upload::run(*args, &printer),
         Command::Clean(args) => clean::run(args, &printer),
         Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
     };

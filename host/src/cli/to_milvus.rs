@@ -22,6 +22,8 @@ pub enum ToMilvusCommand {
     Insert(InsertArgs),
     /// Check that a collection holds a dataset: counts, sampled rows, self-search.
     Verify(VerifyArgs),
+    /// Bulk-import a dataset from the bucket Milvus reads (uploading it first with --local-path).
+    Import(Box<super::to_milvus_import::ImportArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -136,10 +138,13 @@ pub fn run(command: ToMilvusCommand, printer: &Printer) -> Result<(), CliError> 
     match command {
         ToMilvusCommand::Insert(args) => runtime.block_on(insert(args, printer)),
         ToMilvusCommand::Verify(args) => runtime.block_on(verify(args, printer)),
+        ToMilvusCommand::Import(args) => {
+            runtime.block_on(super::to_milvus_import::run(*args, printer))
+        }
     }
 }
 
-async fn connect(args: &ConnectArgs) -> Result<Client, CliError> {
+pub(super) async fn connect(args: &ConnectArgs) -> Result<Client, CliError> {
     let mut options = ConnectOptions::new(args.uri.clone());
     options.token = args.token.clone();
     options.db_name = args.db_name.clone();

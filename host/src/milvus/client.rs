@@ -158,6 +158,8 @@ pub struct Client {
     pub db_name: String,
     pub version: ServerVersion,
     pub rpc_timeout: Duration,
+    /// Kept for the REST calls (ImportV2); never printed.
+    token: Option<String>,
 }
 
 impl Client {
@@ -225,6 +227,7 @@ impl Client {
                 number: None,
             },
             rpc_timeout: options.rpc_timeout,
+            token: options.token.clone().filter(|t| !t.is_empty()),
         };
         client.version = client.detect_version().await?;
         // GetVersion needs no privilege on some servers: prove the credentials with a call
@@ -264,6 +267,11 @@ impl Client {
             .into_inner();
         self.check("HasCollection", resp.status.as_ref())?;
         Ok(resp.value)
+    }
+
+    /// The token, for REST calls that need it as a bearer token.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 
     /// The generated client, for calls not wrapped here.

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod dataset;
 pub mod ddl;
 pub mod error;
+pub mod import;
 pub mod insert;
 pub mod json_reader;
 pub mod progress;
