@@ -7,7 +7,7 @@ pub mod cli;
 pub mod format;
 pub mod fsutil;
 pub mod generate;
-pub mod plugin;
 pub mod milvus;
+pub mod plugin;
 pub mod schema;
 pub mod storage;
