@@ -64,3 +64,20 @@ pub fn pyarrow_check(dataset: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Exit code, stdout and stderr of a run, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs the binary and asserts it succeeded; returns its output.
+pub fn must(dir: &Path, args: &[&str]) -> Output {
+    let out = run_in(dir, args);
+    assert!(out.status.success(), "{args:?}: {}", text(&out));
+    out
+}

@@ -15,25 +15,9 @@ mod common;
 mod milvus_common;
 
 use std::path::Path;
-use std::process::Output;
 
-use common::run_in;
+use common::{must, run_in, text};
 use milvus_common::service_uri;
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn must(dir: &Path, args: &[&str]) -> Output {
-    let out = run_in(dir, args);
-    assert!(out.status.success(), "{args:?}: {}", text(&out));
-    out
-}
 
 fn generate(dir: &Path, source: &[&str], rows: &str, out: &str) {
     let mut args = vec!["generate"];

@@ -4,32 +4,16 @@
 mod common;
 mod milvus_common;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
-use common::{bin, run_in};
+use common::{bin, must, run_in, text};
 use milvus_common::service_uri;
 use milvus_ingest::milvus::query::count;
 use milvus_ingest::milvus::{Client, ConnectOptions};
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn must(dir: &Path, args: &[&str]) -> Output {
-    let out = run_in(dir, args);
-    assert!(out.status.success(), "{args:?}: {}", text(&out));
-    out
-}
 
 fn rows_in(uri: &str, collection: &str) -> u64 {
     let rt = tokio::runtime::Runtime::new().unwrap();

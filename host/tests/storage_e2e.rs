@@ -12,23 +12,8 @@ mod milvus_common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::run_in;
+use common::{must, run_in, text};
 use milvus_common::{service_uri, services};
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn must(dir: &Path, args: &[&str]) -> Output {
-    let out = run_in(dir, args);
-    assert!(out.status.success(), "{args:?}: {}", text(&out));
-    out
-}
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))

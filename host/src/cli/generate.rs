@@ -16,7 +16,7 @@ use super::storage_args::StorageArgs;
 use crate::format::meta::CollectionConfig;
 use crate::format::output_dir::StagedDir;
 use crate::format::parquet::Codec;
-use crate::format::{LocalSink, META_COLUMN, META_FILE, NullSink, write_meta};
+use crate::format::{LocalSink, META_FILE, NullSink, write_meta};
 use crate::generate::dataset::GeneratorResolver;
 use crate::generate::engine::OnInvalid;
 use crate::generate::job::{Job, JobSettings, OutputFormat};
@@ -186,7 +186,7 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
     }
     let job = Job::prepare(schema.clone(), settings, resolver)?;
     if args.validate_only {
-        return report_validation(&schema, &job, &args, printer);
+        return report_validation(&schema, &job, printer);
     }
 
     let cancel = Arc::new(AtomicBool::new(false));
@@ -389,12 +389,7 @@ fn settings(args: &GenerateArgs, schema: &Schema) -> Result<JobSettings, CliErro
     })
 }
 
-fn report_validation(
-    schema: &Schema,
-    job: &Job,
-    args: &GenerateArgs,
-    printer: &Printer,
-) -> Result<(), CliError> {
+fn report_validation(schema: &Schema, job: &Job, printer: &Printer) -> Result<(), CliError> {
     let plan = job.plan();
     if printer.is_json() {
         printer.json(&serde_json::json!({
@@ -418,7 +413,6 @@ fn report_validation(
         ));
         printer.status("validate only: nothing was written");
     }
-    let _ = args;
     Ok(())
 }
 
@@ -446,6 +440,5 @@ fn preview(
     printer.status(&format!(
         "preview of {rows} row(s): nothing was written (drop --preview to generate)"
     ));
-    let _ = META_COLUMN;
     Ok(())
 }

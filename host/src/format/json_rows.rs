@@ -5,10 +5,9 @@
 
 use std::io::Write;
 
+use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, RecordBatch};
 
-use super::arrow_types::META_COLUMN;
 use super::json_text::JsonEncoder;
 use super::sink::SinkFile;
 use crate::schema::Schema;
@@ -80,7 +79,6 @@ impl JsonRowsEncoder {
             line.push('}');
             out.extend_from_slice(line.as_bytes());
         }
-        let _ = META_COLUMN;
     }
 }
 
@@ -126,6 +124,3 @@ pub fn encoded_size(encoder: &JsonRowsEncoder, batches: &[RecordBatch]) -> usize
     }
     out.len()
 }
-
-#[allow(dead_code)]
-fn _assert_array_object_safe(_: &dyn Array) {}

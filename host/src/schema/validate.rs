@@ -524,10 +524,7 @@ fn check_value_controls(f: &Field, attr: &mut Attr<'_>) {
     {
         attr("cardinality_ratio", format!("must be in (0, 1] (got {r})"));
     }
-    if let Some(r) = f.cardinality_ratio
-        && (t.is_vector() || t == DataType::Json)
-    {
-        let _ = r;
+    if f.cardinality_ratio.is_some() && (t.is_vector() || t == DataType::Json) {
         attr("cardinality_ratio", format!("does not apply to {t}"));
     }
     if let Some(kind) = &f.kind {
