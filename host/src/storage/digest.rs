@@ -6,18 +6,44 @@
 //! cuts files into parts of one fixed size, the expected ETag is a pure function of the file's
 //! bytes, and comparing it with the server's ETag proves the server holds exactly those bytes,
 //! without downloading them. The same digest is also stored as user metadata
-//! (`x-amz-meta-milvus-ingest-etag`) so stores whose ETags are opaque (GCS, Azure) can at least
-//! be compared with what was sent; local files are simply re-read.
+//! ([`digest_attribute`]) so stores whose ETags are opaque (GCS, Azure) can at least be compared
+//! with what was sent; local files are simply re-read.
 
 use std::io::Read;
 
 use md5::{Digest, Md5};
 
+use super::store::StoreKind;
+
 /// Part size of every multipart upload. Files up to this size go in one PUT.
 pub const PART_SIZE: usize = 16 * 1024 * 1024;
 
-/// Metadata key holding the digest on stores whose ETag is not content-derived.
+/// Metadata name of the digest on Azure, whose metadata names must be C# identifiers
+/// (letters, digits and `_`, not starting with a digit): it refuses a `-` with 400
+/// `InvalidMetadata`.
+pub const AZURE_DIGEST_ATTRIBUTE: &str = "milvus_ingest_etag";
+
+/// Metadata name of the digest on S3 (`x-amz-meta-...`) and GCS (`x-goog-meta-...`). Both take
+/// any lower-case header token; `-` rather than `_` because common proxies (nginx by default)
+/// drop request headers whose names contain `_`.
 pub const DIGEST_ATTRIBUTE: &str = "milvus-ingest-etag";
+
+/// The metadata name the digest is written under on a store of `kind` (both names are read).
+pub fn digest_attribute(kind: StoreKind) -> &'static str {
+    match kind {
+        StoreKind::Azure => AZURE_DIGEST_ATTRIBUTE,
+        StoreKind::S3 | StoreKind::Gcs | StoreKind::Local => DIGEST_ATTRIBUTE,
+    }
+}
+
+/// Whether `name` is a valid Azure metadata name (a C# identifier, ASCII only here).
+pub fn is_azure_metadata_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 /// Incrementally computes the S3-style ETag of a byte stream cut into `part_size` parts.
 pub struct EtagHasher {
@@ -112,5 +138,15 @@ mod tests {
         }
         assert_eq!(h.finish(), format!("{}-3", hex::encode(outer.finalize())));
         assert_eq!(normalize_etag("W/\"ABC-2\""), "abc-2");
+    }
+
+    #[test]
+    fn the_azure_digest_name_is_a_csharp_identifier() {
+        assert!(is_azure_metadata_name(digest_attribute(StoreKind::Azure)));
+        assert!(!is_azure_metadata_name(DIGEST_ATTRIBUTE));
+        assert!(!is_azure_metadata_name("1abc") && is_azure_metadata_name("_a1"));
+        // S3 and GCS: a lower-case HTTP header token without `_`.
+        let name = digest_attribute(StoreKind::Gcs);
+        assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
     }
 }

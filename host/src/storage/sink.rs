@@ -6,15 +6,17 @@
 //! back-pressure). `commit` completes the upload (or does a single PUT for a small file), so
 //! the object appears whole or not at all; `abort` and `Drop` abort the multipart upload.
 //! Parts have the same size as `upload`'s, so the objects carry the same ETags an upload of the
-//! local files would, and commit checks the server's ETag against the bytes it was sent.
+//! local files would, and commit checks the server's ETag against the bytes it was sent. A
+//! small file also gets its digest as metadata (as `upload` writes it); a streamed one cannot
+//! (the digest is known only at the end), and `upload` reads such an object back to compare.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use object_store::{PutPayload, WriteMultipart};
+use object_store::{Attribute, Attributes, PutOptions, PutPayload, WriteMultipart};
 use tokio::runtime::Runtime;
 
-use super::digest::{EtagHasher, PART_SIZE, normalize_etag};
+use super::digest::{EtagHasher, PART_SIZE, digest_attribute, normalize_etag};
 use super::error::{Result, StorageError};
 use super::store::{Store, StoreKind};
 use crate::format::{Sink, SinkFile};
@@ -143,10 +145,24 @@ impl SinkFile for ObjectFile {
         let expected = self.hasher.take().expect("committed once").finish();
         let path = self.store.path(&self.name);
         let result = match std::mem::replace(&mut self.state, State::Closed) {
-            State::Buffering(buffer) => self
-                .runtime
-                .block_on(self.store.inner.put(&path, PutPayload::from(buffer)))
-                .map_err(|e| self.store.error("put", &self.name, e)),
+            State::Buffering(buffer) => {
+                // A small file's digest is known before its single PUT: store it like `upload`
+                // does, so an upload of the same files over it is skipped with a HEAD.
+                let mut attributes = Attributes::new();
+                if self.store.kind != StoreKind::Local {
+                    attributes.insert(
+                        Attribute::Metadata(digest_attribute(self.store.kind).into()),
+                        expected.clone().into(),
+                    );
+                }
+                self.runtime
+                    .block_on(self.store.inner.put_opts(
+                        &path,
+                        PutPayload::from(buffer),
+                        PutOptions::from(attributes),
+                    ))
+                    .map_err(|e| self.store.error("put", &self.name, e))
+            }
             State::Streaming(writer) => self
                 .runtime
                 .block_on(writer.finish())

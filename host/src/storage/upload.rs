@@ -19,7 +19,10 @@ use object_store::{Attribute, Attributes, PutMultipartOptions, PutOptions, PutPa
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use super::digest::{DIGEST_ATTRIBUTE, PART_SIZE, file_etag, normalize_etag};
+use super::digest::{
+    AZURE_DIGEST_ATTRIBUTE, DIGEST_ATTRIBUTE, EtagHasher, PART_SIZE, digest_attribute, file_etag,
+    normalize_etag,
+};
 use super::error::{Result, StorageError};
 use super::store::{Store, StoreKind};
 use crate::format::META_FILE;
@@ -237,12 +240,35 @@ async fn remote_digest(dst: &Store, name: &str, etag: Option<&str>) -> Result<Op
                 .get_opts(&dst.path(name), options)
                 .await
                 .map_err(|e| dst.error("head", name, e))?;
-            Ok(got
-                .attributes
-                .get(&Attribute::Metadata(DIGEST_ATTRIBUTE.into()))
-                .map(|v| v.as_ref().to_string()))
+            // Both names: an object may have been written under the other store's name (a
+            // copy between stores keeps metadata).
+            let stored = [AZURE_DIGEST_ATTRIBUTE, DIGEST_ATTRIBUTE]
+                .into_iter()
+                .find_map(|key| got.attributes.get(&Attribute::Metadata(key.into())));
+            match stored {
+                Some(value) => Ok(Some(value.as_ref().to_string())),
+                // No digest stored: a file `generate --out` streamed in parts (its digest is
+                // only known once the upload is complete) or an object of another tool. Read
+                // it back and hash it: slower than a HEAD, but exact, and still no re-send.
+                None => read_back_digest(dst, name).await.map(Some),
+            }
         }
     }
+}
+
+/// The digest of the object `name`, computed from its bytes as the store returns them.
+async fn read_back_digest(dst: &Store, name: &str) -> Result<String> {
+    let got = dst
+        .inner
+        .get(&dst.path(name))
+        .await
+        .map_err(|e| dst.error("get", name, e))?;
+    let mut stream = got.into_stream();
+    let mut hasher = EtagHasher::new(PART_SIZE);
+    while let Some(chunk) = stream.next().await {
+        hasher.update(&chunk.map_err(|e| dst.error("get", name, e))?);
+    }
+    Ok(hasher.finish())
 }
 
 /// Whether the object for `item` is already there, complete and identical.
@@ -295,7 +321,7 @@ fn attributes(dst: &Store, item: &Item) -> Attributes {
     // The local filesystem store cannot keep attributes; its files are re-read instead.
     if dst.kind != StoreKind::Local {
         attributes.insert(
-            Attribute::Metadata(DIGEST_ATTRIBUTE.into()),
+            Attribute::Metadata(digest_attribute(dst.kind).into()),
             item.etag.clone().into(),
         );
     }
