@@ -42,7 +42,7 @@ pub struct UploadArgs {
     /// Requests (files or 16 MiB parts) in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
-    /// Create the bucket when it does not exist (S3 and S3-compatible stores).
+    /// Create the bucket (Azure: the container) when it does not exist; s3:// and az:// only.
     #[arg(long)]
     pub create_bucket: bool,
     #[arg(long)]
@@ -118,7 +118,10 @@ pub fn run(args: UploadArgs, printer: &Printer) -> Result<(), CliError> {
     let bar = Bar::new(!args.no_progress);
     let summary = runtime.block_on(async {
         if args.create_bucket && ensure_bucket(&store).await? == BucketOutcome::Created {
-            printer.status(&format!("created bucket for {location}"));
+            printer.status(&format!(
+                "created {} for {location}",
+                store.kind.bucket_noun()
+            ));
         }
         let options = UploadOptions {
             concurrency: args.concurrency as usize,

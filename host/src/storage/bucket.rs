@@ -1,7 +1,8 @@
 //! `--create-bucket`: object_store has no bucket management, so this sends one S3
 //! `CreateBucket` request signed with AWS Signature Version 4 (path-style, to the endpoint the
-//! store uses). Only S3 and S3-compatible stores are supported; credentials must be given as keys
-//! (flags, `AWS_*` variables or a profile), not discovered from instance metadata.
+//! store uses), or for `az://` an Azure Create Container request ([`super::azure`]). S3
+//! credentials must be given as keys (flags, `AWS_*` variables or a profile), not discovered
+//! from instance metadata. GCS buckets are not created (the flag says so).
 
 use chrono::Utc;
 use hmac::{Hmac, Mac};
@@ -73,11 +74,28 @@ pub async fn ensure_bucket(store: &Store) -> Result<BucketOutcome> {
         Err(StorageError::NoBucket { .. }) => {}
         Err(e) => return Err(e),
     }
-    let Location::S3 { bucket, .. } = &store.location else {
-        return Err(StorageError::Usage(format!(
-            "--create-bucket: creating buckets is only supported for s3:// locations, not {}",
-            store.location
-        )));
+    let bucket = match &store.location {
+        Location::S3 { bucket, .. } => bucket,
+        Location::Azure { container, .. } => {
+            let account = store
+                .azure
+                .as_ref()
+                .expect("Store::open reads the account of every az:// location");
+            return super::azure::create_container(account, container, &store.secrets()).await;
+        }
+        Location::Gcs { bucket, .. } => {
+            // Creating a GCS bucket needs a project and an OAuth token from the service
+            // account: not something to send untested (see the README on GCS).
+            return Err(StorageError::Usage(format!(
+                "--create-bucket works for s3:// and az:// only; create gs://{bucket} first (`gcloud storage buckets create gs://{bucket}`)"
+            )));
+        }
+        Location::Local(_) => {
+            return Err(StorageError::Usage(format!(
+                "--create-bucket: {} is a local directory",
+                store.location
+            )));
+        }
     };
     let options = &store.options;
     let access = options

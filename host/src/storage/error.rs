@@ -1,6 +1,9 @@
 //! Errors of the object-storage layer. Each names the object (as a URL) and the operation;
 //! none ever carries a credential: messages from the store are passed through [`redact`]
-//! before they are kept.
+//! before they are kept, and server error bodies are cut to their code and message
+//! ([`super::server_text`]).
+
+use super::store::StoreKind;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -9,8 +12,13 @@ pub enum StorageError {
     BadUrl { url: String, reason: String },
     #[error("storage settings for {url}: {reason}")]
     Config { url: String, reason: String },
-    #[error("bucket `{bucket}` does not exist at {endpoint}")]
-    NoBucket { bucket: String, endpoint: String },
+    /// The bucket (an Azure container) is missing; `kind` says which store's word to use.
+    #[error("{} `{bucket}` does not exist at {endpoint}", kind.bucket_noun())]
+    NoBucket {
+        bucket: String,
+        endpoint: String,
+        kind: StoreKind,
+    },
     #[error("{url}: access denied ({reason})")]
     Denied { url: String, reason: String },
     #[error("{url}: object not found")]
@@ -43,6 +51,31 @@ impl StorageError {
         )
     }
 
+    /// The family of store the failed operation talked to, from the URL the error names
+    /// (`None` for errors that name no object, such as a local file or an interrupt).
+    pub fn kind(&self) -> Option<StoreKind> {
+        let url = match self {
+            StorageError::NoBucket { kind, .. } => return Some(*kind),
+            StorageError::BadUrl { url, .. }
+            | StorageError::Config { url, .. }
+            | StorageError::Denied { url, .. }
+            | StorageError::NotFound { url }
+            | StorageError::Store { url, .. }
+            | StorageError::Verify { url, .. } => url,
+            StorageError::Local { .. } | StorageError::Usage(_) | StorageError::Interrupted => {
+                return None;
+            }
+        };
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("s3" | "s3a") => Some(StoreKind::S3),
+            Some("gs" | "gcs") => Some(StoreKind::Gcs),
+            Some("az" | "azure" | "abfs") => Some(StoreKind::Azure),
+            Some(_) => None,
+            None => Some(StoreKind::Local),
+        }
+    }
+
     /// Classifies an `object_store` error for `url` (redacting `secrets` from its text).
     pub(crate) fn from_store(
         op: &'static str,
@@ -50,9 +83,11 @@ impl StorageError {
         error: object_store::Error,
         secrets: &[String],
     ) -> StorageError {
-        let reason = redact(&chain(&error), secrets);
+        let reason = redact(&super::server_text::one_line(&chain(&error)), secrets);
         match error {
-            object_store::Error::NotFound { .. } if !reason.contains("NoSuchBucket") => {
+            object_store::Error::NotFound { .. }
+                if !reason.contains("NoSuchBucket") && !reason.contains("ContainerNotFound") =>
+            {
                 StorageError::NotFound {
                     url: url.to_string(),
                 }
@@ -62,13 +97,17 @@ impl StorageError {
                 url: url.to_string(),
                 reason,
             },
-            // Listing errors arrive as `Generic` with the HTTP status and S3 code in the text.
+            // Listing errors arrive as `Generic` with the HTTP status and the S3, GCS or Azure
+            // error code in the text.
             _ if [
                 "403 Forbidden",
                 "401 Unauthorized",
                 "AccessDenied",
                 "InvalidAccessKeyId",
                 "SignatureDoesNotMatch",
+                "AuthenticationFailed",
+                "AuthorizationFailure",
+                "AuthorizationPermissionMismatch",
             ]
             .iter()
             .any(|m| reason.contains(m)) =>

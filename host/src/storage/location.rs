@@ -56,10 +56,25 @@ impl Location {
                 Ok(Location::S3 { bucket, prefix })
             }
             "gs" | "gcs" => Ok(Location::Gcs { bucket, prefix }),
-            "az" | "azure" | "abfs" => Ok(Location::Azure {
-                container: bucket,
-                prefix,
-            }),
+            "az" | "azure" | "abfs" => {
+                // Azure refuses anything else with a bare 400 InvalidResourceName.
+                let valid = (3..=63).contains(&bucket.len())
+                    && bucket
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !bucket.starts_with('-')
+                    && !bucket.ends_with('-')
+                    && !bucket.contains("--");
+                if !valid {
+                    return Err(bad(
+                        "Azure container names are 3-63 characters of a-z, 0-9 and single `-` between them",
+                    ));
+                }
+                Ok(Location::Azure {
+                    container: bucket,
+                    prefix,
+                })
+            }
             "file" => Ok(Location::Local(PathBuf::from(format!("/{rest}")))),
             other => Err(bad(&format!(
                 "unknown scheme `{other}://`; expected s3://, gs://, az:// or a local path"
@@ -138,7 +153,7 @@ mod tests {
             "p/x.parquet"
         );
         assert!(matches!(
-            Location::parse("az://c/p").unwrap(),
+            Location::parse("az://cont/p").unwrap(),
             Location::Azure { .. }
         ));
         assert_eq!(
@@ -158,6 +173,8 @@ mod tests {
             ("s3:///p", "no bucket"),
             ("s3://Upper/p", "3-63 characters"),
             ("s3://ok-bucket/a/../b", "`..`"),
+            ("az://My_Container/p", "Azure container names"),
+            ("az://a--b/p", "single `-`"),
         ] {
             let err = Location::parse(url).unwrap_err().to_string();
             assert!(err.contains(url) && err.contains(want), "{url}: {err}");

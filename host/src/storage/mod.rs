@@ -6,11 +6,13 @@
 //! [`upload::UploadReporter`]) and never lets a credential into a message: keys live in
 //! [`options::Secret`], and text from the store passes through [`error::redact`].
 
+pub mod azure;
 pub mod bucket;
 pub mod digest;
 pub mod error;
 pub mod location;
 pub mod options;
+pub mod server_text;
 pub mod sink;
 pub mod store;
 pub mod upload;

@@ -13,6 +13,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
 use object_store::{BackoffConfig, ObjectMeta, ObjectStore, RetryConfig};
 
+use super::azure::AzureAccount;
 use super::error::{Result, StorageError};
 use super::location::Location;
 use super::options::StorageOptions;
@@ -26,15 +27,29 @@ pub enum StoreKind {
     Azure,
 }
 
+impl StoreKind {
+    /// What the store calls a bucket, for messages.
+    pub fn bucket_noun(self) -> &'static str {
+        match self {
+            StoreKind::Azure => "container",
+            StoreKind::Local => "directory",
+            StoreKind::S3 | StoreKind::Gcs => "bucket",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     pub inner: Arc<dyn ObjectStore>,
     pub location: Location,
     pub kind: StoreKind,
-    /// The S3 endpoint as given (for messages and bucket creation); credentials are not in it.
+    /// The S3 endpoint as given, or the Azure account's blob service URL (for messages and
+    /// bucket creation); credentials are not in it.
     pub endpoint: String,
     pub region: String,
     pub(crate) options: StorageOptions,
+    /// The account of an `az://` location (for Create Container and redaction).
+    pub(crate) azure: Option<AzureAccount>,
 }
 
 impl std::fmt::Debug for Store {
@@ -76,7 +91,13 @@ impl Store {
             max_retries: options.max_retries,
             retry_timeout: options.retry_timeout,
         };
-        let secrets = options.secrets();
+        let mut secrets = options.secrets();
+        let mut azure = None;
+        if matches!(location, Location::Azure { .. }) {
+            let account = AzureAccount::from_builder(&MicrosoftAzureBuilder::from_env());
+            secrets.extend(account.secrets());
+            azure = Some(account);
+        }
         let redacted =
             |e: object_store::Error| config(super::error::redact(&e.to_string(), &secrets));
         let mut endpoint = String::new();
@@ -134,6 +155,7 @@ impl Store {
                 (Arc::new(s3), StoreKind::S3)
             }
             Location::Gcs { bucket, .. } => {
+                endpoint = "Google Cloud Storage".to_string();
                 let gcs = GoogleCloudStorageBuilder::from_env()
                     .with_bucket_name(bucket)
                     .with_retry(retry)
@@ -142,6 +164,10 @@ impl Store {
                 (Arc::new(gcs), StoreKind::Gcs)
             }
             Location::Azure { container, .. } => {
+                endpoint = azure
+                    .as_ref()
+                    .map(|a| a.service.clone())
+                    .unwrap_or_default();
                 let az = MicrosoftAzureBuilder::from_env()
                     .with_container_name(container)
                     .with_retry(retry)
@@ -157,6 +183,7 @@ impl Store {
             endpoint,
             region,
             options,
+            azure,
         })
     }
 
@@ -178,6 +205,25 @@ impl Store {
         self.location.display(name)
     }
 
+    /// Credentials to keep out of messages: the S3 keys and the Azure key or token.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.options.secrets();
+        if let Some(account) = &self.azure {
+            secrets.extend(account.secrets());
+        }
+        secrets
+    }
+
+    /// The error for a missing bucket (container) of this store.
+    fn no_bucket(&self) -> Option<StorageError> {
+        let (bucket, _) = self.location.bucket_prefix()?;
+        Some(StorageError::NoBucket {
+            bucket: bucket.to_string(),
+            endpoint: self.endpoint.clone(),
+            kind: self.kind,
+        })
+    }
+
     pub(crate) fn error(
         &self,
         op: &'static str,
@@ -185,15 +231,13 @@ impl Store {
         e: object_store::Error,
     ) -> StorageError {
         let url = self.url(name);
-        let err = StorageError::from_store(op, &url, e, &self.options.secrets());
-        match (&err, &self.location) {
-            (StorageError::Store { reason, .. }, Location::S3 { bucket, .. })
-                if reason.contains("NoSuchBucket") =>
+        let err = StorageError::from_store(op, &url, e, &self.secrets());
+        match &err {
+            // S3 and GCS (XML API) say NoSuchBucket, Azure ContainerNotFound.
+            StorageError::Store { reason, .. }
+                if reason.contains("NoSuchBucket") || reason.contains("ContainerNotFound") =>
             {
-                StorageError::NoBucket {
-                    bucket: bucket.clone(),
-                    endpoint: self.endpoint.clone(),
-                }
+                self.no_bucket().unwrap_or(err)
             }
             _ => err,
         }
@@ -209,18 +253,10 @@ impl Store {
             .await
             .map(|_| ())
             .map_err(|e| match self.error("list", "", e) {
-                // A listing that 404s means the bucket itself is missing.
-                StorageError::NotFound { .. } => match &self.location {
-                    Location::S3 { bucket, .. } | Location::Gcs { bucket, .. } => {
-                        StorageError::NoBucket {
-                            bucket: bucket.clone(),
-                            endpoint: self.endpoint.clone(),
-                        }
-                    }
-                    _ => StorageError::NotFound {
-                        url: self.location.to_string(),
-                    },
-                },
+                // A listing that 404s means the bucket (container) itself is missing.
+                StorageError::NotFound { url } => {
+                    self.no_bucket().unwrap_or(StorageError::NotFound { url })
+                }
                 other => other,
             })
     }
