@@ -9,9 +9,15 @@
 #           21121 21123 21124 22930 53100 53101 (some on all interfaces)
 #   lite25  Milvus Lite 2.5.1 on 19531 (the C++ `milvus` binary inside the wheel)
 #   lite32  Milvus Lite 3.2.2 on 19532 (Python re-implementation of the gRPC API)
+#   azurite Azurite 3.37.0 blob service (Microsoft's Azure Storage emulator) on 10000:
+#           `npm install --prefix $MILVUS_INGEST_CACHE/azurite-3.37.0 azurite@3.37.0`
+#           (node 20 + npm), run as `azurite-blob --blobHost 127.0.0.1 --blobPort 10000
+#           --location DIR --skipApiVersionCheck`; development account devstoreaccount1
+#           with its published key; container test-container created at start. Its
+#           independent client (PyPI azure-storage-blob) lives in its own small venv.
 #
 # Usage:
-#   scripts/services.sh install [svc...]   install only (venvs + garage binary); for CI caching
+#   scripts/services.sh install [svc...]   install only (venvs, garage, azurite); for CI caching
 #   scripts/services.sh up      [svc...]   install if needed, start (default: all), write env.sh;
 #                                          a service already up and healthy is left alone,
 #                                          one that is started gets fresh data dirs
@@ -25,6 +31,9 @@
 #   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI, and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
 #   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it), plus always
 #   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5).
+#   For azurite: MI_AZURE_BLOB_URL (the emulator root, object_store's AZURITE_BLOB_STORAGE_URL),
+#   MI_AZURE_ENDPOINT (the account's blob service URL, AZURE_STORAGE_ENDPOINT), MI_AZURE_ACCOUNT,
+#   MI_AZURE_KEY, MI_AZURE_CONTAINER, MI_AZURE_PYTHON (python with azure-storage-blob).
 # scripts/smoke_services.py checks all of them.
 #
 # Environment:
@@ -42,7 +51,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus lite25 lite32)
+ALL_SERVICES=(garage milvus lite25 lite32 azurite)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -52,6 +61,7 @@ GARAGE_ADMIN_PORT=3903
 MILVUS_PORT=19530
 LITE25_PORT=19531
 LITE32_PORT=19532
+AZURITE_PORT=10000
 # Everything Milvus 2.3.5 standalone listens on besides 19530. All are pinned on
 # the milvus-server command line: its launcher otherwise silently moves a busy
 # port to the next free one. Query coord defaults to 19531 (= LITE25_PORT), so
@@ -80,6 +90,14 @@ S3_SECRET_KEY=6d696c7675732d696e676573742d746573742d7365637265742d6b65792d3031
 
 GARAGE_VERSION=2.5.0
 
+# ---- Azure (Azurite) settings ---------------------------------------------------
+# The emulator's development account and its key, published in Microsoft's docs.
+AZURITE_VERSION=3.37.0
+AZURITE_DIR=$CACHE/azurite-$AZURITE_VERSION
+AZURE_ACCOUNT=devstoreaccount1
+AZURE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+AZURE_TEST_CONTAINER=test-container
+
 # ---- venvs: name and pip requirements --------------------------------------------
 # The requirement list doubles as the content of the venv's marker file: a venv
 # is reused iff its marker matches exactly, so changing a pin rebuilds it.
@@ -90,10 +108,12 @@ GARAGE_VERSION=2.5.0
 VENV_MILVUS=milvus-2.3.5
 VENV_LITE25=milvus-lite-2.5.1
 VENV_LITE32=milvus-lite-3.2.2
+VENV_AZURE=azure-blob   # the independent Azure client of the tests (not the tools venv)
 declare -A VENV_REQS=(
   [$VENV_MILVUS]="milvus==2.3.5 pymilvus==2.4.15 setuptools<81 pyarrow==26.0.1 boto3==1.44.5"
   [$VENV_LITE25]="milvus-lite==2.5.1 pymilvus==2.5.18"
   [$VENV_LITE32]="milvus-lite==3.2.2 pymilvus==2.6.17"
+  [$VENV_AZURE]="azure-storage-blob==12.31.1"
 )
 MARKER=.milvus-ingest-venv
 
@@ -121,6 +141,7 @@ service_venv() {
     milvus) echo "$VENV_MILVUS" ;;
     lite25) echo "$VENV_LITE25" ;;
     lite32) echo "$VENV_LITE32" ;;
+    azurite) echo "$VENV_AZURE" ;;
     *) return 1 ;;
   esac
 }
@@ -131,6 +152,7 @@ service_port() {
     milvus) echo "$MILVUS_PORT" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
+    azurite) echo "$AZURITE_PORT" ;;
   esac
 }
 
@@ -142,6 +164,7 @@ service_ports() { # every port a service listens on
       "$MILVUS_DATACOORD_PORT $MILVUS_DATANODE_PORT ${MILVUS_FIXED_PORTS[*]}" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
+    azurite) echo "$AZURITE_PORT" ;;
   esac
 }
 
@@ -364,11 +387,32 @@ install_venv() { # NAME
   log "venv $name ready in $(elapsed "$t0")s"
 }
 
+# npm package into its own cached prefix; the marker is written last, so an
+# interrupted install is redone next time.
+install_azurite() {
+  local marker=$AZURITE_DIR/.milvus-ingest-azurite t0
+  [ -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ] && [ "$(cat "$marker" 2>/dev/null)" = "$AZURITE_VERSION" ] \
+    && return 0
+  command -v npm >/dev/null 2>&1 || die "azurite needs node and npm (node >= 20)"
+  t0=$(now)
+  log "installing azurite $AZURITE_VERSION with npm into $AZURITE_DIR"
+  rm -rf "$AZURITE_DIR"; mkdir -p "$AZURITE_DIR"
+  if ! npm install --prefix "$AZURITE_DIR" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" \
+    >"$AZURITE_DIR.install.log" 2>&1; then
+    tail -n 40 "$AZURITE_DIR.install.log" >&2
+    die "npm install azurite failed (log: $AZURITE_DIR.install.log)"
+  fi
+  echo "$AZURITE_VERSION" >"$marker"
+  rm -f "$AZURITE_DIR.install.log"
+  log "azurite installed in $(elapsed "$t0")s"
+}
+
 install_for() { # SERVICE...
   local s
   for s in "$@"; do
     case $s in
       garage) install_garage ;;
+      azurite) install_azurite; install_venv "$VENV_AZURE" ;;
       *) install_venv "$(service_venv "$s")" ;;
     esac
   done
@@ -395,9 +439,23 @@ garage_probe() {
   http_ok "http://$HOST:$GARAGE_ADMIN_PORT/health" && port_open "$GARAGE_S3_PORT"
 }
 
+# A real Blob API call (list containers, Shared Key signed) with the independent client.
+azurite_probe() {
+  port_open "$AZURITE_PORT" || return 1
+  timeout 30 "$(venv_python "$VENV_AZURE")" - "http://$HOST:$AZURITE_PORT/$AZURE_ACCOUNT" \
+    "$AZURE_ACCOUNT" "$AZURE_KEY" >/dev/null 2>&1 <<'EOF'
+import sys
+from azure.storage.blob import BlobServiceClient
+url, account, key = sys.argv[1:]
+client = BlobServiceClient(url, credential={"account_name": account, "account_key": key})
+list(client.list_containers())
+EOF
+}
+
 probe() { # SERVICE
   case $1 in
     garage) garage_probe ;;
+    azurite) azurite_probe ;;
     *) port_open "$(service_port "$1")" && milvus_probe "$1" ;;
   esac
 }
@@ -576,6 +634,25 @@ start_lite32() {
   wait_healthy lite32 "$t0" "$dir/lite32.log"
 }
 
+start_azurite() {
+  local dir=$STATE/azurite t0
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  t0=$(now)
+  # --skipApiVersionCheck: newer clients (object_store, the Python SDK) may send API
+  # versions this Azurite does not know yet.
+  start_bg azurite "$dir/azurite.log" "$AZURITE_DIR/node_modules/.bin/azurite-blob" \
+    --blobHost "$HOST" --blobPort "$AZURITE_PORT" --location "$dir/data" --skipApiVersionCheck
+  wait_healthy azurite "$t0" "$dir/azurite.log"
+  "$(venv_python "$VENV_AZURE")" - "http://$HOST:$AZURITE_PORT/$AZURE_ACCOUNT" "$AZURE_ACCOUNT" \
+    "$AZURE_KEY" "$AZURE_TEST_CONTAINER" >>"$dir/azurite.log" 2>&1 <<'EOF' \
+    || fail_service azurite "creating container $AZURE_TEST_CONTAINER failed" "$dir/azurite.log"
+import sys
+from azure.storage.blob import BlobServiceClient
+url, account, key, container = sys.argv[1:]
+BlobServiceClient(url, credential={"account_name": account, "account_key": key}).create_container(container)
+EOF
+}
+
 # ---- env.sh ------------------------------------------------------------------------
 # Only services that are running get their variables, so tests can gate on them.
 write_env() {
@@ -602,6 +679,14 @@ write_env() {
     if is_running lite32; then
       printf 'export MI_LITE32_URI=%q\n' "http://$HOST:$LITE32_PORT"
       printf 'export MI_LITE32_PYTHON=%q\n' "$(venv_python "$VENV_LITE32")"
+    fi
+    if is_running azurite; then
+      printf 'export MI_AZURE_BLOB_URL=%q\n' "http://$HOST:$AZURITE_PORT"
+      printf 'export MI_AZURE_ENDPOINT=%q\n' "http://$HOST:$AZURITE_PORT/$AZURE_ACCOUNT"
+      printf 'export MI_AZURE_ACCOUNT=%q\n' "$AZURE_ACCOUNT"
+      printf 'export MI_AZURE_KEY=%q\n' "$AZURE_KEY"
+      printf 'export MI_AZURE_CONTAINER=%q\n' "$AZURE_TEST_CONTAINER"
+      printf 'export MI_AZURE_PYTHON=%q\n' "$(venv_python "$VENV_AZURE")"
     fi
     if venv_ok "$VENV_MILVUS"; then
       printf 'export MI_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"
