@@ -161,16 +161,10 @@ pub(crate) async fn create_container(
             reason: format!("Azure endpoint `{}`: {e}", account.service),
         }
     })?;
-    url.query_pairs_mut().append_pair("restype", "container");
     let date = Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let client = reqwest::Client::new();
-    let mut request = client
-        .put(url.clone())
-        .header("x-ms-date", &date)
-        .header("x-ms-version", API_VERSION)
-        .header("content-length", "0");
-    match &account.auth {
+    let authorization = match &account.auth {
         AzureAuth::Key(key) => {
+            url.set_query(Some("restype=container"));
             let auth = shared_key(
                 "PUT",
                 &account.account,
@@ -183,25 +177,31 @@ pub(crate) async fn create_container(
                 url: target.clone(),
                 reason: format!("AZURE_STORAGE_ACCOUNT_KEY: {reason}"),
             })?;
-            request = request.header("authorization", auth);
+            Some(auth)
         }
         AzureAuth::Bearer(token) => {
-            request = request.bearer_auth(token.expose());
+            url.set_query(Some("restype=container"));
+            Some(format!("Bearer {}", token.expose()))
         }
         AzureAuth::Sas(sas) => {
-            let query = format!("restype=container&{}", sas.expose().trim_start_matches('?'));
-            url.set_query(Some(&query));
-            request = client
-                .put(url.clone())
-                .header("x-ms-date", &date)
-                .header("x-ms-version", API_VERSION)
-                .header("content-length", "0");
+            // The token's own signature covers the request; it travels in the query.
+            let sas = sas.expose().trim_start_matches('?');
+            url.set_query(Some(&format!("restype=container&{sas}")));
+            None
         }
         AzureAuth::Discovered => {
             return Err(StorageError::Usage(format!(
                 "--create-bucket for {target}: creating an Azure container needs an account key (AZURE_STORAGE_ACCOUNT_KEY), a SAS token (AZURE_STORAGE_SAS_TOKEN) or a bearer token (AZURE_STORAGE_TOKEN); with other credentials create it first (`az storage container create --name {container}`)"
             )));
         }
+    };
+    let mut request = reqwest::Client::new()
+        .put(url)
+        .header("x-ms-date", &date)
+        .header("x-ms-version", API_VERSION)
+        .header("content-length", "0");
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
     }
     let failed = |reason: String| StorageError::Store {
         url: target.clone(),
