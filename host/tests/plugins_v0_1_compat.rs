@@ -48,6 +48,8 @@ fn old_components_report_their_version_and_world() {
     }
     let new = inspect(&wasm("text_gen")).unwrap();
     assert_eq!(new.interface_version, "0.2.0");
+    // The 0.2 build declares itself stateless (instances are reused); the 0.1 one cannot.
+    assert!(new.stateless);
     let old = inspect(&v0_1("text_gen")).unwrap();
     let names = |i: &milvus_ingest::plugin::PluginInfo| {
         i.functions
