@@ -11,3 +11,4 @@ pub mod milvus;
 pub mod plugin;
 pub mod schema;
 pub mod storage;
+pub mod sync;

@@ -203,7 +203,7 @@ fn an_incompatible_interface_version_is_refused_with_the_accepted_ones() {
     );
     let text = err.to_string();
     assert!(
-        text.contains("interface version 1.0.0") && text.contains("accepts 0.1.0"),
+        text.contains("interface version 1.0.0") && text.contains("accepts 0.2.0"),
         "{text}"
     );
 }

@@ -132,7 +132,7 @@ fn plugin_inspect_prints_text_and_json_and_refuses_bad_files() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.contains("world:             field-generator")
-            && text.contains("interface version: 0.1.0"),
+            && text.contains("interface version: 0.2.0"),
         "{text}"
     );
     let o = cli(
@@ -143,13 +143,13 @@ fn plugin_inspect_prints_text_and_json_and_refuses_bad_files() {
     assert_eq!(v["name"], "text-gen");
     assert_eq!(
         v["exports"][0],
-        "milvus-ingest:plugin/field-generation@0.1.0"
+        "milvus-ingest:plugin/field-generation@0.2.0"
     );
 
     let f = wasm("future_interface");
     let o = cli(&["plugin", "inspect", f.to_str().unwrap()], dir.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("accepts 0.1.0"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("accepts 0.2.0"));
     std::fs::write(dir.path().join("x.wasm"), b"not wasm at all").unwrap();
     let o = cli(&["plugin", "inspect", "x.wasm"], dir.path());
     assert_eq!(o.status.code(), Some(2));

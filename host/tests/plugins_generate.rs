@@ -128,7 +128,7 @@ fn resolving_checks_names_worlds_and_types() {
     let (host, _c) = host(0, &["text_gen", "vector_check"]);
     let info = host.get("text-gen").unwrap().info().clone();
     assert_eq!(info.world, World::FieldGenerator);
-    assert_eq!(info.interface_version, "0.1.0");
+    assert_eq!(info.interface_version, "0.2.0");
     assert_eq!(info.functions.len(), 2);
     let field = Field::new("n", milvus_ingest::schema::DataType::Int64);
     let r = |plugin: &str, name: &str| PluginRef {

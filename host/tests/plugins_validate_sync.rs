@@ -83,6 +83,10 @@ fn the_episodic_memory_handler_converts_and_skips_with_reasons() {
     let handler = host.sync_handler("episodic_memory").unwrap();
     let d = handler.describe();
     assert_eq!(d.source_collection, "episodic_memories");
+    assert_eq!(
+        (d.source_database.as_str(), d.source_time_field.as_str()),
+        ("memsys", "created_at")
+    );
     assert_eq!(d.index_params["vector"]["index_type"], "HNSW");
     // The schema it wants is valid for this project's schema model.
     let schema = parse_schema(&d.milvus_schema.to_string(), SchemaFormat::Json, "test").unwrap();
@@ -102,7 +106,15 @@ fn the_episodic_memory_handler_converts_and_skips_with_reasons() {
     assert_eq!(row["participants"], json!([]));
     assert_eq!(row["created_at"], 1_714_521_600);
     let sc = row["search_content"].as_str().unwrap();
-    assert!(sc.len() <= 5000 && sc.len() >= 4999);
+    // A JSON list of [summary, episode], cut within 5000 bytes and still valid JSON.
+    assert!(sc.len() <= 5000 && sc.len() >= 4997, "{}", sc.len());
+    let items: Vec<String> = serde_json::from_str(sc).unwrap();
+    assert_eq!(items[0], "s");
+    assert_eq!(row["metadata"], r#"{"summary": "s"}"#);
+    assert_eq!(
+        (row["parent_type"].clone(), row["parent_id"].clone()),
+        (json!(""), json!(""))
+    );
     let reasons: Vec<_> = out
         .skipped
         .iter()
@@ -129,9 +141,9 @@ fn inspect_prints_world_version_and_exports() {
     for want in [
         "plugin:            text-gen",
         "world:             field-generator",
-        "interface version: 0.1.0",
+        "interface version: 0.2.0",
         "paragraph [VarChar]",
-        "milvus-ingest:plugin/field-generation@0.1.0",
+        "milvus-ingest:plugin/field-generation@0.2.0",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
@@ -142,7 +154,21 @@ fn inspect_prints_world_version_and_exports() {
         "integer"
     );
     let sync = inspect(&wasm("episodic_memory")).unwrap();
-    assert!(inspect_text(&sync).contains("collection type:   episodic_memory"));
+    let text = inspect_text(&sync);
+    for want in [
+        "collection type:   episodic_memory",
+        "milvus name: episodic_memory (alias forms [{tenant}_]episodic_memory[_{namespace}], tenant prefix optional)",
+        "primary key: id; vector dim: 1024",
+        "embeds: episode -> vector (model name in vector_model, dim 1024)",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let json = serde_json::to_value(&sync).unwrap();
+    assert_eq!(
+        json["handlers"][0]["embedding"]["text_fields"],
+        json!(["episode"])
+    );
+    assert_eq!(json["handlers"][0]["naming"]["tenant_prefix"], "optional");
 }
 
 #[test]

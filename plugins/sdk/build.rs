@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The interface version this SDK implements (a directory under `wit/`).
-const WIT_DIR: &str = "since_v0.1.0";
+const WIT_DIR: &str = "since_v0.2.0";
 const FILES: [&str; 4] = ["types.wit", "generator.wit", "validator.wit", "sync.wit"];
 const WORLDS: [(&str, &str); 3] = [
     ("field_generator", "field-generator"),

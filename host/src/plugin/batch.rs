@@ -6,7 +6,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef};
 
-use super::wit::v0_1::{
+use super::wit::latest::{
     Arrays, Column, ColumnData, F32Vectors, PackedStrings, S8Vectors, Scalars, U8Vectors,
 };
 use crate::schema::{DataType, Field};

@@ -14,7 +14,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, ListArray, PrimitiveArray, Stri
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType as ArrowType, FieldRef};
 
-use super::wit::v0_1::{Arrays, Column, ColumnData, F32Vectors, S8Vectors, Scalars, U8Vectors};
+use super::wit::latest::{Arrays, Column, ColumnData, F32Vectors, S8Vectors, Scalars, U8Vectors};
 use crate::format::arrow_type;
 use crate::schema::{DataType, Field};
 

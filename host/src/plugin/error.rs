@@ -68,6 +68,15 @@ pub enum PluginError {
         field: String,
         message: String,
     },
+    /// A sync handler refused its params (`--handler-param`).
+    #[error(
+        "plugin `{plugin}`, collection type `{collection_type}`: bad handler params: {message}"
+    )]
+    BadParams {
+        plugin: String,
+        collection_type: String,
+        message: String,
+    },
     #[error("plugin compile cache {}: {message}", path.display())]
     Cache { path: PathBuf, message: String },
     #[error("plugin engine: {0}")]

@@ -6,8 +6,8 @@ use arrow_array::ArrayRef;
 
 use super::column::to_arrow;
 use super::error::PluginError;
-use super::loaded::{Bound, LoadedPlugin};
-use super::wit::v0_1::generator::exports::milvus_ingest::plugin::field_generation::GenerateRequest;
+use super::loaded::LoadedPlugin;
+use super::wit::latest::GenerateRequest;
 use crate::generate::{ChunkRequest, ColumnGenerator, GenerateError};
 use crate::schema::Field;
 
@@ -50,12 +50,7 @@ impl PluginGenerator {
             &function,
             &self.field.name,
             req.chunk_index,
-            |bound, store| match bound {
-                Bound::Generator(g) => g
-                    .milvus_ingest_plugin_field_generation()
-                    .call_generate(store, &wire),
-                _ => unreachable!("resolved generators are field-generator plugins"),
-            },
+            |bound, store| bound.generate(store, &wire),
         )?;
         let column = result.map_err(|message| {
             self.plugin.call_error(

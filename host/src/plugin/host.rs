@@ -138,12 +138,18 @@ impl PluginHost {
             path: path.to_path_buf(),
             source,
         })?;
-        let sha256 = sha256_hex(&bytes);
+        self.load_bytes(path, &bytes)
+    }
+
+    /// Like [`PluginHost::load`] for a component already in memory (e.g. one embedded in the
+    /// binary); `path` only names it in messages and `plugin inspect`.
+    pub fn load_bytes(&self, path: &Path, bytes: &[u8]) -> Result<Arc<LoadedPlugin>, PluginError> {
+        let sha256 = sha256_hex(bytes);
         let component = load_component(
             &self.runtime.engine,
             self.cache_dir.as_deref(),
             path,
-            &bytes,
+            bytes,
             &sha256,
         )?;
         let plugin = Arc::new(LoadedPlugin::new(

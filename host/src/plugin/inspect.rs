@@ -24,6 +24,12 @@ pub fn inspect_text(info: &PluginInfo) -> String {
     let _ = writeln!(out, "interface version: {}", info.interface_version);
     let _ = writeln!(out, "file:              {}", info.path.display());
     let _ = writeln!(out, "sha256:            {}", info.sha256);
+    if info.stateless {
+        let _ = writeln!(
+            out,
+            "stateless:         yes (instances are reused across calls)"
+        );
+    }
     if !info.functions.is_empty() {
         let kind = match info.world {
             super::World::Validator => "validators",
@@ -48,6 +54,32 @@ pub fn inspect_text(info: &PluginInfo) -> String {
             "      source: {}.{} (time field {})",
             h.source_database, h.source_collection, h.source_time_field
         );
+        let _ = writeln!(
+            out,
+            "      milvus name: {} (alias forms [{{tenant}}_]{}[_{{namespace}}], tenant prefix {})",
+            h.naming.default_name, h.naming.base_name, h.naming.tenant_prefix
+        );
+        let _ = writeln!(
+            out,
+            "      primary key: {}; vector dim: {}",
+            h.primary_key,
+            h.dim.map_or("none".to_string(), |d| d.to_string())
+        );
+        match &h.embedding {
+            Some(e) => {
+                let _ = writeln!(
+                    out,
+                    "      embeds: {} -> {} (model name in {}, dim {})",
+                    e.text_fields.join(" + "),
+                    e.vector_field,
+                    e.model_field,
+                    e.dim
+                );
+            }
+            None => {
+                let _ = writeln!(out, "      embeds: not declared (cannot backfill)");
+            }
+        }
         let _ = writeln!(out, "      index params: {}", h.index_params);
     }
     let _ = writeln!(out, "exports:           {}", info.exports.join(", "));

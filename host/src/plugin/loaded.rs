@@ -1,24 +1,30 @@
 //! One loaded plugin: its description and its pre-instantiated component.
 //!
-//! Every call runs on a fresh instance made from the `InstancePre` (about 10-20 us, next to the
-//! milliseconds a chunk takes). Reusing instances per worker thread would save that, but guest
-//! state would then carry from one chunk to the next in whatever order a thread happened to
-//! process chunks: std's per-instance `HashMap` key counter alone changes iteration order, and
-//! with it the output. A fresh instance per call makes every chunk's output a function of the
-//! call alone, which is what lets 1 and 2 worker threads write identical files; it also means a
-//! trap or a leak never outlives the call that caused it.
+//! By default every call runs on a fresh instance made from the `InstancePre` (about 10-20 us,
+//! next to the milliseconds a chunk takes). Reusing instances per worker thread would save
+//! that, but guest state would then carry from one chunk to the next in whatever order a thread
+//! happened to process chunks: std's per-instance `HashMap` key counter alone changes iteration
+//! order, and with it the output. A fresh instance per call makes every chunk's output a
+//! function of the call alone, which is what lets 1 and 2 worker threads write identical files;
+//! it also means a trap or a leak never outlives the call that caused it.
+//!
+//! A 0.2 plugin that declares itself `stateless` promises its output depends on the request
+//! alone; its instances are then kept in a small pool and reused after successful calls (an
+//! instance whose call failed is dropped).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Store, Trap};
 
+use super::bound::{Bound, Described, Line, Pre};
 use super::error::PluginError;
 use super::host::Runtime;
 use super::sandbox::HostState;
-use super::wit::{self, World, v0_1};
+use super::sync_desc::HandlerDesc;
+use super::wit::{self, World, v0_2};
 
 /// What a plugin is and offers, as `plugin inspect` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -33,7 +39,9 @@ pub struct PluginInfo {
     /// Generators or validators (empty for sync handlers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<FunctionDesc>,
-    /// Collection types served (sync handlers only).
+    /// Declared stateless (0.2): instances may be reused across calls.
+    pub stateless: bool,
+    /// Collection types served (sync handlers only), with default params.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub handlers: Vec<HandlerDesc>,
     /// The component's raw export and import names.
@@ -50,40 +58,22 @@ pub struct FunctionDesc {
     pub params_schema: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct HandlerDesc {
-    pub collection_type: String,
-    pub description: String,
-    pub milvus_schema: serde_json::Value,
-    pub index_params: serde_json::Value,
-    pub source_database: String,
-    pub source_collection: String,
-    pub source_time_field: String,
-}
-
-enum Pre {
-    Generator(v0_1::generator::FieldGeneratorPre<HostState>),
-    Validator(v0_1::validator::ValidatorPre<HostState>),
-    Sync(v0_1::sync::SyncHandlerPre<HostState>),
-}
-
-/// An instantiated component of one of the worlds.
-pub(crate) enum Bound {
-    Generator(v0_1::generator::FieldGenerator),
-    Validator(v0_1::validator::Validator),
-    Sync(v0_1::sync::SyncHandler),
-}
-
 pub(crate) struct Worker {
     pub(crate) store: Store<HostState>,
     pub(crate) bound: Bound,
 }
+
+/// Idle instances kept per stateless plugin: enough for every worker thread, few enough that
+/// the pooling allocator's slots stay free for other plugins.
+const MAX_IDLE: usize = 8;
 
 /// A plugin ready to be called from any thread.
 pub struct LoadedPlugin {
     runtime: Arc<Runtime>,
     info: PluginInfo,
     pre: Pre,
+    /// Idle instances of a stateless plugin, reused by later calls.
+    idle: Mutex<Vec<Worker>>,
 }
 
 /// The world and interface version a component exports, from its export names.
@@ -129,7 +119,7 @@ fn detect_world(path: &Path, exports: &[String]) -> Result<(World, String), Plug
                     "{}/{}@{}",
                     wit::PACKAGE,
                     w.interface(),
-                    wit::ACCEPTED_VERSIONS[0]
+                    wit::ACCEPTED_VERSIONS.join(" or ")
                 )
             })
             .collect::<Vec<_>>()
@@ -141,8 +131,8 @@ fn json_or_string(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
 }
 
-fn type_name(t: v0_1::MilvusType) -> String {
-    use v0_1::MilvusType as M;
+fn type_name(t: v0_2::MilvusType) -> String {
+    use v0_2::MilvusType as M;
     match t {
         M::Bool => "Bool",
         M::Int8 => "Int8",
@@ -164,7 +154,7 @@ fn type_name(t: v0_1::MilvusType) -> String {
     .to_string()
 }
 
-fn functions_of(info: &v0_1::PluginInfo) -> Vec<FunctionDesc> {
+fn functions_of(info: &v0_2::PluginInfo) -> Vec<FunctionDesc> {
     info.functions
         .iter()
         .map(|f| FunctionDesc {
@@ -208,17 +198,7 @@ impl LoadedPlugin {
                 path: path.to_path_buf(),
                 message: format!("imports something the plugin sandbox does not provide: {e:#}"),
             })?;
-        let pre = match world {
-            World::FieldGenerator => Pre::Generator(
-                v0_1::generator::FieldGeneratorPre::new(instance_pre).map_err(load_err)?,
-            ),
-            World::Validator => {
-                Pre::Validator(v0_1::validator::ValidatorPre::new(instance_pre).map_err(load_err)?)
-            }
-            World::SyncHandler => {
-                Pre::Sync(v0_1::sync::SyncHandlerPre::new(instance_pre).map_err(load_err)?)
-            }
-        };
+        let pre = Pre::new(world, Line::of(&interface_version), instance_pre).map_err(load_err)?;
         let file_stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -234,64 +214,68 @@ impl LoadedPlugin {
                 path: path.to_path_buf(),
                 sha256,
                 functions: Vec::new(),
+                stateless: false,
                 handlers: Vec::new(),
                 exports,
                 imports,
             },
             pre,
+            idle: Mutex::new(Vec::new()),
         };
         plugin.describe()?;
         Ok(plugin)
     }
 
-    /// Fills name, version and functions from the plugin's own `describe`.
+    /// Fills name, version and functions (or handlers, described with default params) from
+    /// the plugin's own `describe`.
     fn describe(&mut self) -> Result<(), PluginError> {
-        let described = self.call("describe", "-", 0, |bound, store| match bound {
-            Bound::Generator(g) => g
-                .milvus_ingest_plugin_field_generation()
-                .call_describe(store)
-                .map(Described::Functions),
-            Bound::Validator(v) => v
-                .milvus_ingest_plugin_batch_validation()
-                .call_describe(store)
-                .map(Described::Functions),
-            Bound::Sync(s) => s
-                .milvus_ingest_plugin_document_sync()
-                .call_describe(store)
-                .map(Described::Handlers),
+        let described = self.call("describe", "-", 0, |bound, store| {
+            bound.describe(store, "{}")
         })?;
+        let path = self.info.path.clone();
         let info = &mut self.info;
         match described {
             Described::Functions(d) => {
-                info.name = d.name.clone();
-                info.version = d.version.clone();
-                info.description = d.description.clone();
                 info.functions = functions_of(&d);
-            }
-            Described::Handlers(d) => {
                 info.name = d.name;
                 info.version = d.version;
                 info.description = d.description;
-                info.handlers = d
-                    .handlers
-                    .into_iter()
-                    .map(|h| HandlerDesc {
-                        collection_type: h.collection_type,
-                        description: h.description,
-                        milvus_schema: json_or_string(&h.milvus_schema),
-                        index_params: json_or_string(&h.index_params),
-                        source_database: h.source.database,
-                        source_collection: h.source.collection,
-                        source_time_field: h.source.time_field,
-                    })
-                    .collect();
+                info.stateless = d.stateless;
+            }
+            Described::Sync01(d) => {
+                info.name = d.name;
+                info.version = d.version;
+                info.description = d.description;
+                info.handlers = d.handlers.into_iter().map(HandlerDesc::from_v0_1).collect();
+            }
+            Described::Sync02(d) => {
+                let d = d.map_err(|m| PluginError::Load {
+                    path: path.clone(),
+                    message: format!("describe with default params failed: {m}"),
+                })?;
+                info.name = d.name;
+                info.version = d.version;
+                info.description = d.description;
+                info.handlers = d.handlers.into_iter().map(HandlerDesc::from_v0_2).collect();
             }
         }
         if info.name.trim().is_empty() {
             return Err(PluginError::Load {
-                path: info.path.clone(),
+                path,
                 message: "describe returned an empty plugin name".into(),
             });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for h in &info.handlers {
+            if h.collection_type.trim().is_empty() || !seen.insert(h.collection_type.as_str()) {
+                return Err(PluginError::Load {
+                    path,
+                    message: format!(
+                        "describe declared the collection type `{}` twice or empty",
+                        h.collection_type
+                    ),
+                });
+            }
         }
         Ok(())
     }
@@ -314,11 +298,7 @@ impl LoadedPlugin {
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(self.runtime.limits.deadline_ticks());
-        let bound = match &self.pre {
-            Pre::Generator(p) => Bound::Generator(p.instantiate(&mut store)?),
-            Pre::Validator(p) => Bound::Validator(p.instantiate(&mut store)?),
-            Pre::Sync(p) => Bound::Sync(p.instantiate(&mut store)?),
-        };
+        let bound = self.pre.instantiate(&mut store)?;
         Ok(Worker { store, bound })
     }
 
@@ -332,18 +312,34 @@ impl LoadedPlugin {
         chunk: u64,
         f: impl FnOnce(&Bound, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
-        let mut worker = self.instantiate(field, chunk).map_err(|e| {
-            self.call_error(
-                function,
-                field,
-                None,
-                format!("instantiation failed: {e:#}"),
-            )
-        })?;
+        let reused = if self.info.stateless {
+            self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop()
+        } else {
+            None
+        };
+        let mut worker = match reused {
+            Some(w) => w,
+            None => self.instantiate(field, chunk).map_err(|e| {
+                self.call_error(
+                    function,
+                    field,
+                    None,
+                    format!("instantiation failed: {e:#}"),
+                )
+            })?,
+        };
         worker
             .store
             .set_epoch_deadline(self.runtime.limits.deadline_ticks());
-        f(&worker.bound, &mut worker.store).map_err(|e| self.failure(function, field, &worker, e))
+        let out = f(&worker.bound, &mut worker.store)
+            .map_err(|e| self.failure(function, field, &worker, e))?;
+        if self.info.stateless {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE {
+                idle.push(worker);
+            }
+        }
+        Ok(out)
     }
 
     /// Explains a failed call: timeout and memory limit in the user's terms, traps with what
@@ -399,9 +395,4 @@ impl LoadedPlugin {
     pub(crate) fn seed(&self) -> u64 {
         self.runtime.seed
     }
-}
-
-enum Described {
-    Functions(v0_1::PluginInfo),
-    Handlers(v0_1::sync::exports::milvus_ingest::plugin::document_sync::SyncInfo),
 }

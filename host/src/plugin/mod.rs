@@ -7,7 +7,9 @@
 //!
 //! This module never prints and never touches the network; a plugin can only compute.
 
+mod adapt;
 mod batch;
+mod bound;
 mod cache;
 mod column;
 mod error;
@@ -18,18 +20,20 @@ mod loaded;
 mod resolver;
 mod sandbox;
 mod sync;
+mod sync_desc;
 mod validator;
 pub mod wit;
 
 use std::sync::Arc;
 
-pub use cache::default_cache_dir;
+pub use cache::{default_cache_dir, sha256_hex};
 pub use error::PluginError;
 pub use generator::PluginGenerator;
 pub use host::{PluginHost, PluginLimits};
 pub use inspect::{inspect, inspect_text};
-pub use loaded::{FunctionDesc, HandlerDesc, LoadedPlugin, PluginInfo};
-pub use sync::{Converted, SkippedDoc, SyncHandler};
+pub use loaded::{FunctionDesc, LoadedPlugin, PluginInfo};
+pub use sync::{Converted, DeletedDoc, SkippedDoc, SyncHandler, document_id};
+pub use sync_desc::{EmbeddingDesc, HandlerDesc, NamingDesc};
 pub use validator::PluginValidator;
 pub use wit::{ACCEPTED_VERSIONS, World};
 
@@ -157,27 +161,43 @@ impl PluginHost {
         )))
     }
 
-    /// The sync handler serving `collection_type`, among the loaded plugins.
+    /// The sync handler serving `collection_type`, among the loaded plugins, with default
+    /// params.
     pub fn sync_handler(&self, collection_type: &str) -> Result<SyncHandler, PluginError> {
+        self.sync_handler_with(collection_type, &std::collections::BTreeMap::new())
+    }
+
+    /// The sync handler serving `collection_type` with `params` applied (`dim`, `tenant_id`,
+    /// ...). When several loaded plugins serve the type, the first by plugin name serves it
+    /// (`crate::sync::handlers` decides precedence between shipped and user plugins itself).
+    pub fn sync_handler_with(
+        &self,
+        collection_type: &str,
+        params: &std::collections::BTreeMap<String, String>,
+    ) -> Result<SyncHandler, PluginError> {
         let mut served = Vec::new();
+        let mut found = None;
         for plugin in self.loaded() {
-            if plugin.world() != World::SyncHandler {
+            if !sync::is_sync(&plugin) {
                 continue;
             }
             for h in &plugin.info().handlers {
-                if h.collection_type == collection_type {
-                    return Ok(SyncHandler::new(plugin.clone(), h.clone()));
+                if h.collection_type == collection_type && found.is_none() {
+                    found = Some(plugin.clone());
                 }
                 served.push(h.collection_type.clone());
             }
         }
-        Err(PluginError::NotLoaded {
-            name: format!("sync handler for `{collection_type}`"),
-            loaded: if served.is_empty() {
-                "no sync handlers".into()
-            } else {
-                served.join(", ")
-            },
-        })
+        match found {
+            Some(plugin) => SyncHandler::with_params(plugin, collection_type, params),
+            None => Err(PluginError::NotLoaded {
+                name: format!("sync handler for `{collection_type}`"),
+                loaded: if served.is_empty() {
+                    "no sync handlers".into()
+                } else {
+                    served.join(", ")
+                },
+            }),
+        }
     }
 }

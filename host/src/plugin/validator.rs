@@ -6,10 +6,8 @@ use arrow_array::RecordBatch;
 
 use super::batch::to_wit;
 use super::error::PluginError;
-use super::loaded::{Bound, LoadedPlugin};
-use super::wit::v0_1::validator::exports::milvus_ingest::plugin::batch_validation::{
-    NamedColumn, ValidateRequest,
-};
+use super::loaded::LoadedPlugin;
+use super::wit::latest::{NamedColumn, ValidateRequest};
 use crate::generate::{BatchValidator, CHUNK_ROWS, GenerateError, Violation};
 use crate::schema::Field;
 
@@ -87,17 +85,9 @@ impl PluginValidator {
         let rows = batch.num_rows() as u64;
         let result = self
             .plugin
-            .call(
-                &function,
-                &label,
-                first_row / CHUNK_ROWS,
-                |bound, store| match bound {
-                    Bound::Validator(v) => v
-                        .milvus_ingest_plugin_batch_validation()
-                        .call_validate(store, &request),
-                    _ => unreachable!("resolved validators are validator plugins"),
-                },
-            )?
+            .call(&function, &label, first_row / CHUNK_ROWS, |bound, store| {
+                bound.validate(store, &request)
+            })?
             .map_err(|m| {
                 self.plugin.call_error(
                     &function,

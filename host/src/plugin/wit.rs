@@ -1,9 +1,9 @@
 //! Host bindings per interface version, and how a component's version and world are read.
 //!
 //! Each accepted WIT version gets a module generated from its frozen directory under `wit/`.
-//! Only 0.1 exists today; when 0.2 arrives, its bindings become the ones the rest of the host
-//! uses and 0.1 results are converted to them with `From` impls here, so older plugins keep
-//! working for a bounded window of versions.
+//! The newest (0.2) is the one the rest of the host speaks ([`latest`]); components built
+//! against 0.1 are called through their own bindings and their values converted to and from
+//! the 0.2 shapes with the `From` impls in `adapt.rs`, so they keep working unchanged.
 
 /// Bindings for `wit/since_v0.1.0`.
 pub mod v0_1 {
@@ -29,17 +29,60 @@ pub mod v0_1 {
         });
     }
 
+    pub use generator::exports::milvus_ingest::plugin::field_generation::GenerateRequest;
     pub use generator::milvus_ingest::plugin::types::{
         Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PackedStrings,
         PluginInfo, S8Vectors, Scalars, U8Vectors,
     };
+    pub use sync::exports::milvus_ingest::plugin::document_sync;
+    pub use validator::exports::milvus_ingest::plugin::batch_validation::{
+        NamedColumn, ValidateRequest, Violation,
+    };
 }
+
+/// Bindings for `wit/since_v0.2.0`.
+pub mod v0_2 {
+    pub mod generator {
+        wasmtime::component::bindgen!({
+            path: "../wit/since_v0.2.0",
+            world: "field-generator",
+        });
+    }
+    pub mod validator {
+        wasmtime::component::bindgen!({
+            path: "../wit/since_v0.2.0",
+            world: "validator",
+            with: {
+                "milvus-ingest:plugin/types": super::generator::milvus_ingest::plugin::types,
+            },
+        });
+    }
+    pub mod sync {
+        wasmtime::component::bindgen!({
+            path: "../wit/since_v0.2.0",
+            world: "sync-handler",
+        });
+    }
+
+    pub use generator::exports::milvus_ingest::plugin::field_generation::GenerateRequest;
+    pub use generator::milvus_ingest::plugin::types::{
+        Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PackedStrings,
+        PluginInfo, S8Vectors, Scalars, U8Vectors,
+    };
+    pub use sync::exports::milvus_ingest::plugin::document_sync;
+    pub use validator::exports::milvus_ingest::plugin::batch_validation::{
+        NamedColumn, ValidateRequest, Violation,
+    };
+}
+
+/// The interface version the host speaks internally.
+pub use v0_2 as latest;
 
 /// The WIT package every plugin implements.
 pub const PACKAGE: &str = "milvus-ingest:plugin";
 
 /// Interface versions this host accepts (semver-compatible with these).
-pub const ACCEPTED_VERSIONS: &[&str] = &["0.1.0"];
+pub const ACCEPTED_VERSIONS: &[&str] = &["0.2.0", "0.1.0"];
 
 /// Which of the three worlds a component implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -115,7 +158,9 @@ mod tests {
     fn versions_follow_caret_rules() {
         assert!(accepts("0.1.0"));
         assert!(accepts("0.1.7"));
-        assert!(!accepts("0.2.0"));
+        assert!(accepts("0.2.0"));
+        assert!(accepts("0.2.3"));
+        assert!(!accepts("0.3.0"));
         assert!(!accepts("1.0.0"));
         assert!(!accepts("0.0.9"));
         assert!(!accepts("garbage"));

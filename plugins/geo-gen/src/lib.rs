@@ -64,6 +64,8 @@ impl Generator for GeoGen {
             env!("CARGO_PKG_VERSION"),
             "points inside a bounding box",
         )
+        // Every value is a function of (seed, field, params, row): instances may be reused.
+        .stateless()
         .function(
             FunctionInfo::new(
                 "point",

@@ -244,6 +244,7 @@ macro_rules! __milvus_ingest_convert {
                         params_schema: f.params_schema,
                     })
                     .collect(),
+                stateless: i.stateless,
             }
         }
     };

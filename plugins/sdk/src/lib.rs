@@ -17,7 +17,10 @@ mod validator;
 pub use field::FieldSpec;
 pub use generator::{GenerateRequest, Generator};
 pub use rng::RowRng;
-pub use sync::{ConvertResult, Entity, HandlerInfo, MongoSource, Skip, SyncHandler, SyncInfo};
+pub use sync::{
+    ConvertResult, Delete, Embedding, Entity, HandlerInfo, MongoSource, Naming, Params, Skip,
+    SyncHandler, SyncInfo, TenantPrefix,
+};
 pub use types::{
     Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PluginInfo, S8Vectors,
     Scalars, U8Vectors, pack_strings, unpack_strings,

@@ -1,11 +1,41 @@
 //! Sync handlers: the trait a plugin implements and the macro that exports it.
 
+use std::collections::BTreeMap;
+
 /// Where the handler's documents come from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MongoSource {
+    /// "" means the database of the sync command's MongoDB URI.
     pub database: String,
     pub collection: String,
+    /// The field `--days`, `--since` and `--until` filter on.
     pub time_field: String,
+}
+
+/// Whether the Milvus name carries a tenant prefix (`{tenant}_{base}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantPrefix {
+    None,
+    Optional,
+    Required,
+}
+
+/// How the Milvus collection (alias) of a type is named: `[{tenant}_]{base}[_{namespace}]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Naming {
+    pub base_name: String,
+    pub tenant_prefix: TenantPrefix,
+    /// What is written to when `-c` names the collection type itself.
+    pub default_name: String,
+}
+
+/// What a handler embeds (for vector backfill); dotted paths into the source document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding {
+    pub text_fields: Vec<String>,
+    pub vector_field: String,
+    pub model_field: String,
+    pub dim: u32,
 }
 
 /// One collection type a handler serves.
@@ -13,11 +43,15 @@ pub struct MongoSource {
 pub struct HandlerInfo {
     pub collection_type: String,
     pub description: String,
+    pub naming: Naming,
     /// The Milvus collection as milvus-ingest schema JSON.
     pub milvus_schema: String,
     /// `{"field": {"index_type": .., "metric_type": .., "params": {..}}}`.
     pub index_params: String,
     pub source: MongoSource,
+    pub primary_key: String,
+    pub dim: Option<u32>,
+    pub embedding: Option<Embedding>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,18 +77,103 @@ pub struct Entity {
     pub row: serde_json::Value,
 }
 
+/// A document that means "delete the entity with this primary key" (e.g. soft-deleted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delete {
+    pub index: u32,
+    pub id: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConvertResult {
     pub entities: Vec<Entity>,
     pub skipped: Vec<Skip>,
+    pub deletes: Vec<Delete>,
+}
+
+/// Handler params: string values by name (`--handler-param dim=384`, the tenant id the host
+/// parsed from a tenant-prefixed collection name).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params(pub BTreeMap<String, String>);
+
+impl Params {
+    /// Parses the JSON object the host sends (numbers and booleans are taken as their text).
+    pub fn parse(text: &str) -> Result<Params, String> {
+        if text.trim().is_empty() {
+            return Ok(Params::default());
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("params are not JSON: {e}"))?;
+        let serde_json::Value::Object(m) = v else {
+            return Err("params must be a JSON object of strings".into());
+        };
+        m.into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => Ok((k, s)),
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => Ok((k, v.to_string())),
+                other => Err(format!("param `{k}` must be a string, got {other}")),
+            })
+            .collect::<Result<_, _>>()
+            .map(Params)
+    }
+
+    /// Builder for tests: `Params::default().with("dim", "384")`.
+    pub fn with(mut self, key: &str, value: &str) -> Params {
+        self.0.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// A positive integer param, or `default` when absent.
+    pub fn positive_u32(&self, key: &str, default: u32) -> Result<u32, String> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("param `{key}` must be a positive integer, got `{v}`")),
+        }
+    }
+
+    /// Refuses params not in `known`, naming them and the known ones.
+    pub fn check_known(&self, known: &[&str]) -> Result<(), String> {
+        let unknown: Vec<&str> = self
+            .0
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !known.contains(k))
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown param(s) {} (this handler takes: {})",
+                unknown.join(", "),
+                known.join(", ")
+            ))
+        }
+    }
 }
 
 /// A sync-handler plugin. Implement it and call [`crate::export_sync_handler!`].
 pub trait SyncHandler {
-    fn info() -> SyncInfo;
+    /// The handlers with `params` applied (e.g. the vector dimension); `Err` for a bad param.
+    fn info(params: &Params) -> Result<SyncInfo, String>;
     /// Converts documents (relaxed Extended JSON). Every document must end up in exactly one
-    /// of `entities` and `skipped`.
-    fn convert(collection_type: &str, documents: &[String]) -> Result<ConvertResult, String>;
+    /// of `entities`, `skipped` and `deletes`.
+    fn convert(
+        collection_type: &str,
+        params: &Params,
+        documents: &[String],
+    ) -> Result<ConvertResult, String>;
 }
 
 /// Exports a [`SyncHandler`] implementation as the component's `sync-handler` world.
@@ -69,11 +188,20 @@ macro_rules! export_sync_handler {
             $crate::__milvus_ingest_bindings!(sync_handler);
             use exports::milvus_ingest::plugin::document_sync as api;
 
+            fn prefix_out(p: $crate::TenantPrefix) -> api::TenantPrefix {
+                match p {
+                    $crate::TenantPrefix::None => api::TenantPrefix::None,
+                    $crate::TenantPrefix::Optional => api::TenantPrefix::Optional,
+                    $crate::TenantPrefix::Required => api::TenantPrefix::Required,
+                }
+            }
+
             struct Glue;
             impl api::Guest for Glue {
-                fn describe() -> api::SyncInfo {
-                    let i = <$ty as $crate::SyncHandler>::info();
-                    api::SyncInfo {
+                fn describe(params: String) -> Result<api::SyncInfo, String> {
+                    let params = $crate::Params::parse(&params)?;
+                    let i = <$ty as $crate::SyncHandler>::info(&params)?;
+                    Ok(api::SyncInfo {
                         name: i.name,
                         version: i.version,
                         description: i.description,
@@ -83,6 +211,11 @@ macro_rules! export_sync_handler {
                             .map(|h| api::HandlerInfo {
                                 collection_type: h.collection_type,
                                 description: h.description,
+                                naming: api::Naming {
+                                    base_name: h.naming.base_name,
+                                    tenant_prefix: prefix_out(h.naming.tenant_prefix),
+                                    default_name: h.naming.default_name,
+                                },
                                 milvus_schema: h.milvus_schema,
                                 index_params: h.index_params,
                                 source: api::MongoSource {
@@ -90,15 +223,29 @@ macro_rules! export_sync_handler {
                                     collection: h.source.collection,
                                     time_field: h.source.time_field,
                                 },
+                                primary_key: h.primary_key,
+                                dim: h.dim,
+                                embedding: h.embedding.map(|e| api::Embedding {
+                                    text_fields: e.text_fields,
+                                    vector_field: e.vector_field,
+                                    model_field: e.model_field,
+                                    dim: e.dim,
+                                }),
                             })
                             .collect(),
-                    }
+                    })
                 }
                 fn convert(
                     collection_type: String,
+                    params: String,
                     documents: Vec<String>,
                 ) -> Result<api::ConvertResult, String> {
-                    let r = <$ty as $crate::SyncHandler>::convert(&collection_type, &documents)?;
+                    let params = $crate::Params::parse(&params)?;
+                    let r = <$ty as $crate::SyncHandler>::convert(
+                        &collection_type,
+                        &params,
+                        &documents,
+                    )?;
                     Ok(api::ConvertResult {
                         entities: r
                             .entities
@@ -117,10 +264,43 @@ macro_rules! export_sync_handler {
                                 reason: s.reason,
                             })
                             .collect(),
+                        deletes: r
+                            .deletes
+                            .into_iter()
+                            .map(|d| api::DeletedDoc {
+                                index: d.index,
+                                id: d.id,
+                            })
+                            .collect(),
                     })
                 }
             }
             export!(Glue);
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_parse_and_check() {
+        let p = Params::parse(r#"{"dim": "384", "n": 5}"#).unwrap();
+        assert_eq!(p.positive_u32("dim", 1024), Ok(384));
+        assert_eq!(p.get("n"), Some("5"));
+        assert_eq!(
+            Params::parse("").unwrap().positive_u32("dim", 1024),
+            Ok(1024)
+        );
+        assert!(p.positive_u32("n", 1).is_ok());
+        assert!(
+            Params::default()
+                .with("dim", "0")
+                .positive_u32("dim", 1)
+                .is_err()
+        );
+        assert!(p.check_known(&["dim"]).unwrap_err().contains("n"));
+        assert!(Params::parse("[1]").is_err());
+    }
 }

@@ -163,6 +163,9 @@ pub struct PluginInfo {
     pub version: String,
     pub description: String,
     pub functions: Vec<FunctionInfo>,
+    /// Output depends only on each request (no WASI randomness or clocks, no state kept between
+    /// calls): the host may then reuse one instance for many calls. Default false.
+    pub stateless: bool,
 }
 
 impl PluginInfo {
@@ -172,7 +175,14 @@ impl PluginInfo {
             version: version.to_string(),
             description: description.to_string(),
             functions: Vec::new(),
+            stateless: false,
         }
+    }
+
+    /// Declares the plugin stateless (see [`PluginInfo::stateless`]).
+    pub fn stateless(mut self) -> PluginInfo {
+        self.stateless = true;
+        self
     }
 
     pub fn function(mut self, f: FunctionInfo) -> PluginInfo {

@@ -109,6 +109,8 @@ impl Generator for TextGen {
             env!("CARGO_PKG_VERSION"),
             "English-like sentences and paragraphs from a word model",
         )
+        // Every value is a function of (seed, field, params, row): instances may be reused.
+        .stateless()
         .function(
             FunctionInfo::new("sentence", "one sentence per row", &[MilvusType::VarChar])
                 .params_schema(params.clone()),

@@ -114,7 +114,9 @@ fn norm_bounds(params: &milvus_ingest_sdk::serde_json::Value) -> Result<(f64, f6
 
 impl Validator for VectorCheck {
     fn info() -> PluginInfo {
+        // Violations depend only on the batch: instances may be reused.
         PluginInfo::new("vector-check", env!("CARGO_PKG_VERSION"), "float vector checks")
+            .stateless()
             .function(FunctionInfo::new(
                 "dimension",
                 "each row has `dim` finite values",

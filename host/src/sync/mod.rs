@@ -1,0 +1,3 @@
+//! `sync`: MongoDB -> Milvus through sync-handler plugins.
+
+pub mod handlers;

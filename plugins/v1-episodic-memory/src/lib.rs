@@ -1,0 +1,5 @@
+//! `v1-episodic-memory`: the shipped sync handler for the `v1_episodic_memory` collection type. The mapping and its fixes
+//! live in the `evermemos` crate (see plugins/evermemos/README.md); this crate only exports it
+//! as a component of its own.
+
+evermemos::handler_component!(Handler, evermemos::Kind::V1EpisodicMemory);
