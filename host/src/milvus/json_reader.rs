@@ -21,6 +21,7 @@ use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::error::{MilvusError, Result};
+use crate::format::half_text::Half;
 use crate::format::{META_COLUMN, arrow_schema};
 use crate::schema::{DataType, Field, Schema};
 
@@ -191,15 +192,14 @@ pub fn rows_to_batch(
     let mut columns: Vec<ArrayRef> = Vec::new();
     for column in arrow.fields() {
         if column.name() == META_COLUMN {
-            let metas = rows.iter().map(|r| {
-                let extra: Map<String, Value> = r
-                    .iter()
-                    .filter(|(k, _)| !known.contains(&k.as_str()) && k.as_str() != META_COLUMN)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                Some(Value::Object(extra).to_string())
-            });
-            columns.push(Arc::new(metas.collect::<StringArray>()));
+            let metas = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    meta_of(r, &known).map_err(|e| bad(path, META_COLUMN, format!("row {i}: {e}")))
+                })
+                .collect::<Result<Vec<String>>>()?;
+            columns.push(Arc::new(StringArray::from(metas)));
             continue;
         }
         let field = fields
@@ -231,6 +231,72 @@ pub fn rows_to_batch(
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
+}
+
+/// The dynamic keys of a row as one JSON object: its keys that are not fields, merged with
+/// an explicit `$meta` (an object, or a string holding one), the forms Milvus' row import
+/// accepts.
+fn meta_of(row: &Map<String, Value>, known: &[&str]) -> std::result::Result<String, String> {
+    let mut meta = match row.get(META_COLUMN) {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(format!("`{META_COLUMN}` is not a JSON object: {text}")),
+        },
+        Some(other) => return Err(format!("`{META_COLUMN}` is not a JSON object: {other}")),
+    };
+    for (k, v) in row {
+        if !known.contains(&k.as_str()) && k != META_COLUMN {
+            meta.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(Value::Object(meta).to_string())
+}
+
+/// Half-precision vectors: `dim` numbers per row in JSON, little-endian 16-bit patterns in
+/// the column (the Parquet layout), rounded through float32 as Milvus' JSON import does.
+fn half_vectors(
+    field: &Field,
+    values: &[&Value],
+    format: Half,
+) -> std::result::Result<ArrayRef, String> {
+    let dim = field.dim.unwrap_or(0) as usize;
+    let mut out: Vec<Option<Vec<Option<u8>>>> = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        let Value::Array(items) = v else {
+            if v.is_null() {
+                out.push(None);
+                continue;
+            }
+            return Err(format!(
+                "row {i}: expected a list of {dim} numbers, found {v}"
+            ));
+        };
+        if items.len() != dim {
+            return Err(format!(
+                "row {i}: expected {dim} numbers (one per dimension), found {}{}",
+                items.len(),
+                if items.len() == 2 * dim {
+                    " (files written before issue 10 held 2 bytes per dimension: generate them again)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let mut bytes = Vec::with_capacity(2 * dim);
+        for x in items {
+            let f = x
+                .as_f64()
+                .ok_or_else(|| format!("row {i}: expected numbers, found {x}"))?;
+            let bits = format.encode(f as f32);
+            bytes.extend(bits.to_le_bytes().map(Some));
+        }
+        out.push(Some(bytes));
+    }
+    Ok(Arc::new(ListArray::from_iter_primitive::<UInt8Type, _, _>(
+        out,
+    )))
 }
 
 fn column_of(field: &Field, values: &[&Value]) -> std::result::Result<ArrayRef, String> {
@@ -308,13 +374,15 @@ fn column_of(field: &Field, values: &[&Value]) -> std::result::Result<ArrayRef, 
             |x: &Value| x.as_f64().map(|f| f as f32),
             "a list of numbers"
         ),
-        (DataType::BinaryVector | DataType::Float16Vector | DataType::BFloat16Vector, _) => {
+        (DataType::BinaryVector, _) => {
             list!(
                 UInt8Type,
                 |x: &Value| x.as_u64().and_then(|b| u8::try_from(b).ok()),
                 "a list of bytes 0-255"
             )
         }
+        (DataType::Float16Vector, _) => half_vectors(field, values, Half::F16)?,
+        (DataType::BFloat16Vector, _) => half_vectors(field, values, Half::BF16)?,
         (DataType::Int8Vector, _) => list!(
             Int8Type,
             |x: &Value| x.as_i64().and_then(|b| i8::try_from(b).ok()),
