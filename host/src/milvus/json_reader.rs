@@ -449,3 +449,82 @@ fn column_of(field: &Field, values: &[&Value]) -> std::result::Result<ArrayRef, 
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+
+    fn schema(dynamic: bool) -> Schema {
+        let mut f16 = Field::new("h", DataType::Float16Vector);
+        f16.dim = Some(2);
+        let mut pk = Field::new("id", DataType::Int64);
+        pk.is_primary = true;
+        Schema {
+            collection_name: "c".into(),
+            description: String::new(),
+            fields: vec![pk, f16],
+            enable_dynamic_field: dynamic,
+            dynamic_fields: Vec::new(),
+            functions: Vec::new(),
+            validators: Vec::new(),
+        }
+    }
+
+    fn rows(text: &str) -> Vec<Map<String, Value>> {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn half_vectors_are_numbers_and_dynamic_keys_merge_into_meta() {
+        let batch = rows_to_batch(
+            Path::new("f.json"),
+            &schema(true),
+            &rows(
+                r#"[{"id": 1, "h": [-0.6343, 1.0], "a": 1, "$meta": {"b": 2}},
+                    {"id": 2, "h": [0.5, -2], "$meta": "{\"c\": 3}"},
+                    {"id": 3, "h": [0, 0]}]"#,
+            ),
+        )
+        .unwrap();
+        let h = batch.column_by_name("h").unwrap().as_list::<i32>();
+        let first = h.value(0);
+        let bytes = first.as_primitive::<UInt8Type>().values();
+        assert_eq!(
+            &bytes[..],
+            &[19, 185, 0, 60],
+            "-0.6343 is 0xB913, 1.0 is 0x3C00"
+        );
+        let meta = batch
+            .column_by_name(META_COLUMN)
+            .unwrap()
+            .as_string::<i32>();
+        let meta: Vec<Value> = (0..meta.len())
+            .map(|i| serde_json::from_str(meta.value(i)).unwrap())
+            .collect();
+        assert_eq!(
+            meta,
+            [
+                serde_json::json!({"b": 2, "a": 1}),
+                serde_json::json!({"c": 3}),
+                serde_json::json!({})
+            ]
+        );
+    }
+
+    #[test]
+    fn half_vectors_of_the_old_byte_encoding_are_named() {
+        let err = rows_to_batch(
+            Path::new("f.json"),
+            &schema(false),
+            &rows(r#"[{"id": 1, "h": [19, 185, 0, 60]}]"#),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("expected 2 numbers") && err.contains("2 bytes per dimension"),
+            "{err}"
+        );
+    }
+}
