@@ -9,6 +9,7 @@ mod error;
 mod field;
 mod kinds;
 mod parse;
+mod ranges;
 mod store;
 mod types;
 mod validate;
