@@ -54,7 +54,7 @@ def data_fields(schema):
             if not (f.get("is_primary") and f.get("auto_id")) and f["name"] not in outputs]
 
 
-def check_value(f, v, where):
+def check_value(f, v, where, fmt="parquet"):
     t = canonical(f["type"])
     if v is None:
         if not f.get("nullable"):
@@ -85,8 +85,14 @@ def check_value(f, v, where):
                     problem(f"{where}: {f['name']}={x} > max {hi}")
     if t == "FloatVector" and len(v) != f["dim"]:
         problem(f"{where}: {f['name']} has {len(v)} values, dim {f['dim']}")
-    if t in ("Float16Vector", "BFloat16Vector") and len(v) != 2 * f["dim"]:
+    # Parquet holds half vectors as bytes; Milvus' JSON import reads dim numbers.
+    if t in ("Float16Vector", "BFloat16Vector") and fmt == "parquet" and len(v) != 2 * f["dim"]:
         problem(f"{where}: {f['name']} has {len(v)} bytes, want {2 * f['dim']}")
+    if t in ("Float16Vector", "BFloat16Vector") and fmt == "json" and (
+            len(v) != f["dim"] or not all(isinstance(x, (int, float)) for x in v)):
+        problem(f"{where}: {f['name']} has {len(v)} values, want {f['dim']} numbers")
+    if fmt == "json" and t in ("JSON", "SparseFloatVector") and isinstance(v, str):
+        problem(f"{where}: {f['name']} is a string; JSON rows hold the JSON value itself")
     if t == "BinaryVector" and len(v) != f["dim"] // 8:
         problem(f"{where}: {f['name']} has {len(v)} bytes, want {f['dim'] // 8}")
     if t == "Int8Vector" and len(v) != f["dim"]:
@@ -110,7 +116,8 @@ def main(d):
     pk_in_files = pk in fields
     seen_pks = set()
     total = 0
-    has_meta = schema.get("enable_dynamic_field") and schema.get("dynamic_fields")
+    # BulkWriter writes $meta whenever the dynamic field is on, declared keys or not.
+    has_meta = bool(schema.get("enable_dynamic_field"))
     dynamic = {f["name"] for f in schema.get("dynamic_fields", [])}
     names_on_disk = sorted(n for n in os.listdir(d) if n != "meta.json")
     listed = [x["file_name"] for x in info["data_files"]]
@@ -142,7 +149,7 @@ def main(d):
                 if info["format"] == "json" and f["name"] not in row:
                     problem(f"{where}: missing {f['name']}")
                     continue
-                check_value(f, row[f["name"]], where)
+                check_value(f, row[f["name"]], where, info["format"])
             if has_meta:
                 keys = set(json.loads(row["$meta"]).keys()) if info["format"] == "parquet" else set(row) - {f["name"] for f in fields}
                 if not keys <= dynamic:

@@ -30,9 +30,19 @@ const CASES: &[(&str, &str, &[&str])] = &[
         &["`n`", "auto_id"],
     ),
     (
-        "auto_id on a VarChar pk",
-        r#"[{"name":"id","type":"VarChar","max_length":10,"is_primary":true,"auto_id":true},{"name":"v","type":"FloatVector","dim":8}]"#,
-        &["`id`", "auto_id", "Int64"],
+        "a word over max_length",
+        r#"[{"name":"id","type":"Int64","is_primary":true},{"name":"w","type":"VarChar","max_length":4,"words":["中文","ab"]},{"name":"v","type":"FloatVector","dim":8}]"#,
+        &["`w`", "words", "\"中文\" is 6 UTF-8 bytes"],
+    ),
+    (
+        "a Float range beyond 32 bits",
+        r#"[{"name":"id","type":"Int64","is_primary":true},{"name":"f","type":"Float","min":-1e308,"max":1e308},{"name":"v","type":"FloatVector","dim":8}]"#,
+        &["`f`", "min", "Float range"],
+    ),
+    (
+        "binary dim over 8 x 32768",
+        r#"[{"name":"id","type":"Int64","is_primary":true},{"name":"v","type":"BinaryVector","dim":262152}]"#,
+        &["`v`", "dim", "262144"],
     ),
     (
         "nullable pk",

@@ -249,13 +249,13 @@ fn attributes_of(t: DataType) -> &'static str {
     match t {
         DataType::Bool => "nullable, null_ratio, default_value, default_ratio, enum_values",
         t if t.is_integer() => {
-            "min, max, distribution {uniform | normal(mean, std) | zipf(exponent)}, enum_values, cardinality_ratio, is_primary (Int64), auto_id (Int64 pk), is_partition_key (Int64), nullable, null_ratio, default_value, default_ratio"
+            "min, max, distribution {uniform | normal(mean, std) | zipf(exponent)}, enum_values, cardinality_ratio, is_primary (Int64), auto_id (primary key), is_partition_key (Int64), nullable, null_ratio, default_value, default_ratio"
         }
         t if t.is_float() => {
             "min, max, distribution {uniform | normal(mean, std)}, enum_values, cardinality_ratio, nullable, null_ratio, default_value, default_ratio"
         }
         DataType::VarChar => {
-            "max_length (required, UTF-8 bytes), min_length, kind, words, enum_values, cardinality_ratio, is_primary, is_partition_key, nullable, null_ratio, default_value, default_ratio"
+            "max_length (required, UTF-8 bytes), min_length, kind, words (values are whole words of the list; each word within max_length), enum_values, cardinality_ratio, is_primary, auto_id (primary key, Milvus 2.3+), is_partition_key, nullable, null_ratio, default_value, default_ratio"
         }
         DataType::Json => {
             "shape (a map of key -> field spec, nested JSON allowed), nullable, null_ratio"

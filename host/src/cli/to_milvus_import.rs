@@ -17,7 +17,9 @@ use super::storage_args::StorageArgs;
 use super::to_milvus::{ConnectArgs, connect};
 use super::upload::Bar as UploadBar;
 use crate::format::{DatasetMeta, META_FILE, read_meta};
-use crate::milvus::import::{ImportApi, ImportReporter, TaskState, submit, wait};
+use crate::milvus::import::{
+    ImportApi, ImportReporter, TaskState, check_import_support, submit, wait,
+};
 use crate::milvus::{CollectionOptions, collection, query};
 use crate::storage::{Location, StorageError, Store, UploadOptions, upload_dir};
 
@@ -189,15 +191,16 @@ pub async fn run(args: ImportArgs, printer: &Printer) -> Result<(), CliError> {
     let config = meta.collection_config.clone().unwrap_or_default();
     options.partitions = config.num_partitions;
     options.shards = config.num_shards;
-    let prepared = collection::prepare(&client, &meta.schema, &options).await?;
-    for warning in &prepared.warnings {
-        printer.status(&format!("warning: {warning}"));
-    }
     let api = match args.api {
         Some(ApiArg::V1) => ImportApi::V1,
         Some(ApiArg::V2) => ImportApi::V2,
         None => ImportApi::for_server(&client),
     };
+    check_import_support(&meta.schema, api, &client.version.to_string())?;
+    let prepared = collection::prepare(&client, &meta.schema, &options).await?;
+    for warning in &prepared.warnings {
+        printer.status(&format!("warning: {warning}"));
+    }
     let keys: Vec<String> = meta
         .generation_info
         .data_files

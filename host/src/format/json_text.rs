@@ -10,6 +10,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrowPrimitiveType};
 
+use super::half_text::Half;
 use crate::schema::{DataType, Field};
 
 /// How one value (or one list element) is written.
@@ -27,6 +28,8 @@ enum Scalar {
     Str,
     /// A string that already holds JSON text (JSON fields, sparse vectors, `$meta`).
     Raw,
+    /// Little-endian half-precision bytes, two per element, written as numbers.
+    Half(Half),
 }
 
 /// Writes values of one field's column (of type `arrow_type(field)`) as JSON text.
@@ -56,9 +59,11 @@ impl JsonEncoder {
         let (scalar, list) = match field.data_type {
             DataType::Array => (scalar_of(field.value_type()), true),
             DataType::FloatVector => (Scalar::F32, true),
-            DataType::BinaryVector | DataType::Float16Vector | DataType::BFloat16Vector => {
-                (Scalar::U8, true)
-            }
+            // Binary vectors are dim/8 bytes; half vectors are dim numbers in JSON (Milvus'
+            // JSON import reads floats and rounds them), though their Parquet column is bytes.
+            DataType::BinaryVector => (Scalar::U8, true),
+            DataType::Float16Vector => (Scalar::Half(Half::F16), true),
+            DataType::BFloat16Vector => (Scalar::Half(Half::BF16), true),
             DataType::Int8Vector => (Scalar::I8, true),
             t => (scalar_of(t), false),
         };
@@ -115,6 +120,18 @@ fn encode_range(
         Scalar::I32 => ints::<Int32Type>(array, range, out),
         Scalar::I64 => ints::<Int64Type>(array, range, out),
         Scalar::U8 => ints::<UInt8Type>(array, range, out),
+        Scalar::Half(format) => match array.as_primitive_opt::<UInt8Type>() {
+            Some(a) => {
+                let bytes = &a.values()[range];
+                for (k, pair) in bytes.chunks_exact(2).enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(format.text(u16::from_le_bytes([pair[0], pair[1]])));
+                }
+            }
+            None => out.push_str("null"),
+        },
         Scalar::F32 => match array.as_primitive_opt::<Float32Type>() {
             Some(a) => each(a, range, out, |a, i, out| push_f32(a.value(i), out)),
             None => out.push_str("null"),
@@ -323,7 +340,27 @@ mod tests {
             Arc::new(UInt8Array::from(vec![0u8, 255, 7])),
             None,
         );
-        assert_eq!(text(enc(DataType::Float16Vector), &bytes, 0), "[0,255]");
+        assert_eq!(text(enc(DataType::BinaryVector), &bytes, 0), "[0,255]");
         assert_eq!(text(enc(DataType::BinaryVector), &bytes, 1), "[7]");
+
+        // Half vectors: two bytes per element in the column, one number each in JSON.
+        let mut raw = Vec::new();
+        for v in [-0.634_277_34_f32, 1.0, 0.0, -2.5] {
+            raw.extend(half::f16::from_f32(v).to_le_bytes());
+        }
+        let f16s = ListArray::new(
+            Arc::new(arrow_schema::Field::new(
+                "item",
+                arrow_schema::DataType::UInt8,
+                true,
+            )),
+            arrow_buffer::OffsetBuffer::from_lengths([8]),
+            Arc::new(UInt8Array::from(raw)),
+            None,
+        );
+        assert_eq!(
+            text(enc(DataType::Float16Vector), &f16s, 0),
+            "[-0.6343,1.0,0.0,-2.5]"
+        );
     }
 }

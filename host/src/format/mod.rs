@@ -2,6 +2,7 @@
 //! the sinks files are written to.
 
 pub mod arrow_types;
+pub mod half_text;
 pub mod json_rows;
 pub mod json_text;
 pub mod meta;

@@ -438,4 +438,18 @@ mod tests {
         );
         assert!(check_support(&load_builtin("simple").unwrap(), &v23).is_ok());
     }
+
+    #[test]
+    fn a_varchar_auto_id_key_is_sent_with_auto_id() {
+        let schema = crate::schema::parse_schema(
+            "collection_name: c\nfields:\n  - {name: pk, type: VarChar, max_length: 64, is_primary: true, auto_id: true}\n  - {name: v, type: FloatVector, dim: 4}\n",
+            crate::schema::SchemaFormat::Yaml,
+            "test",
+        )
+        .unwrap();
+        let wanted = collection_schema(&schema, "c");
+        let pk = wanted.fields.iter().find(|f| f.name == "pk").unwrap();
+        assert!(pk.is_primary_key && pk.auto_id);
+        assert_eq!(pk.data_type, PType::VarChar as i32);
+    }
 }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::client::Client;
 use super::error::{MilvusError, Result};
+use crate::schema::{DataType, Schema};
 
 /// Files per ImportV2 job (the server's limit).
 pub const V2_FILES_PER_JOB: usize = 1024;
@@ -37,6 +38,28 @@ impl ImportApi {
         } else {
             ImportApi::V1
         }
+    }
+}
+
+/// Checks what the chosen API can import before anything is created: Milvus 2.3's v1 Import
+/// RPC cannot generate VarChar primary keys ("string type primary key cannot be
+/// auto-generated"), though its inserts and ImportV2 (2.4+) can.
+pub fn check_import_support(schema: &Schema, api: ImportApi, version: &str) -> Result<()> {
+    match schema.primary() {
+        Some(pk) if api == ImportApi::V1 && pk.auto_id && pk.data_type == DataType::VarChar => {
+            Err(MilvusError::Unsupported {
+                version: version.to_string(),
+                feature: format!(
+                    "bulk import (v1 Import RPC) of schema `{}`",
+                    schema.collection_name
+                ),
+                hint: format!(
+                    "it cannot generate the VarChar auto_id primary key `{}`: load with `to-milvus insert`, or import into Milvus 2.4+ (ImportV2)",
+                    pk.name
+                ),
+            })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -21,6 +21,7 @@ use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::error::{MilvusError, Result};
+use crate::format::half_text::Half;
 use crate::format::{META_COLUMN, arrow_schema};
 use crate::schema::{DataType, Field, Schema};
 
@@ -191,15 +192,14 @@ pub fn rows_to_batch(
     let mut columns: Vec<ArrayRef> = Vec::new();
     for column in arrow.fields() {
         if column.name() == META_COLUMN {
-            let metas = rows.iter().map(|r| {
-                let extra: Map<String, Value> = r
-                    .iter()
-                    .filter(|(k, _)| !known.contains(&k.as_str()) && k.as_str() != META_COLUMN)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                Some(Value::Object(extra).to_string())
-            });
-            columns.push(Arc::new(metas.collect::<StringArray>()));
+            let metas = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    meta_of(r, &known).map_err(|e| bad(path, META_COLUMN, format!("row {i}: {e}")))
+                })
+                .collect::<Result<Vec<String>>>()?;
+            columns.push(Arc::new(StringArray::from(metas)));
             continue;
         }
         let field = fields
@@ -231,6 +231,72 @@ pub fn rows_to_batch(
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
+}
+
+/// The dynamic keys of a row as one JSON object: its keys that are not fields, merged with
+/// an explicit `$meta` (an object, or a string holding one), the forms Milvus' row import
+/// accepts.
+fn meta_of(row: &Map<String, Value>, known: &[&str]) -> std::result::Result<String, String> {
+    let mut meta = match row.get(META_COLUMN) {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(format!("`{META_COLUMN}` is not a JSON object: {text}")),
+        },
+        Some(other) => return Err(format!("`{META_COLUMN}` is not a JSON object: {other}")),
+    };
+    for (k, v) in row {
+        if !known.contains(&k.as_str()) && k != META_COLUMN {
+            meta.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(Value::Object(meta).to_string())
+}
+
+/// Half-precision vectors: `dim` numbers per row in JSON, little-endian 16-bit patterns in
+/// the column (the Parquet layout), rounded through float32 as Milvus' JSON import does.
+fn half_vectors(
+    field: &Field,
+    values: &[&Value],
+    format: Half,
+) -> std::result::Result<ArrayRef, String> {
+    let dim = field.dim.unwrap_or(0) as usize;
+    let mut out: Vec<Option<Vec<Option<u8>>>> = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        let Value::Array(items) = v else {
+            if v.is_null() {
+                out.push(None);
+                continue;
+            }
+            return Err(format!(
+                "row {i}: expected a list of {dim} numbers, found {v}"
+            ));
+        };
+        if items.len() != dim {
+            return Err(format!(
+                "row {i}: expected {dim} numbers (one per dimension), found {}{}",
+                items.len(),
+                if items.len() == 2 * dim {
+                    " (files written before issue 10 held 2 bytes per dimension: generate them again)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let mut bytes = Vec::with_capacity(2 * dim);
+        for x in items {
+            let f = x
+                .as_f64()
+                .ok_or_else(|| format!("row {i}: expected numbers, found {x}"))?;
+            let bits = format.encode(f as f32);
+            bytes.extend(bits.to_le_bytes().map(Some));
+        }
+        out.push(Some(bytes));
+    }
+    Ok(Arc::new(ListArray::from_iter_primitive::<UInt8Type, _, _>(
+        out,
+    )))
 }
 
 fn column_of(field: &Field, values: &[&Value]) -> std::result::Result<ArrayRef, String> {
@@ -308,13 +374,15 @@ fn column_of(field: &Field, values: &[&Value]) -> std::result::Result<ArrayRef, 
             |x: &Value| x.as_f64().map(|f| f as f32),
             "a list of numbers"
         ),
-        (DataType::BinaryVector | DataType::Float16Vector | DataType::BFloat16Vector, _) => {
+        (DataType::BinaryVector, _) => {
             list!(
                 UInt8Type,
                 |x: &Value| x.as_u64().and_then(|b| u8::try_from(b).ok()),
                 "a list of bytes 0-255"
             )
         }
+        (DataType::Float16Vector, _) => half_vectors(field, values, Half::F16)?,
+        (DataType::BFloat16Vector, _) => half_vectors(field, values, Half::BF16)?,
         (DataType::Int8Vector, _) => list!(
             Int8Type,
             |x: &Value| x.as_i64().and_then(|b| i8::try_from(b).ok()),
@@ -380,4 +448,83 @@ fn column_of(field: &Field, values: &[&Value]) -> std::result::Result<ArrayRef, 
             Arc::new(b.finish())
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+
+    fn schema(dynamic: bool) -> Schema {
+        let mut f16 = Field::new("h", DataType::Float16Vector);
+        f16.dim = Some(2);
+        let mut pk = Field::new("id", DataType::Int64);
+        pk.is_primary = true;
+        Schema {
+            collection_name: "c".into(),
+            description: String::new(),
+            fields: vec![pk, f16],
+            enable_dynamic_field: dynamic,
+            dynamic_fields: Vec::new(),
+            functions: Vec::new(),
+            validators: Vec::new(),
+        }
+    }
+
+    fn rows(text: &str) -> Vec<Map<String, Value>> {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn half_vectors_are_numbers_and_dynamic_keys_merge_into_meta() {
+        let batch = rows_to_batch(
+            Path::new("f.json"),
+            &schema(true),
+            &rows(
+                r#"[{"id": 1, "h": [-0.6343, 1.0], "a": 1, "$meta": {"b": 2}},
+                    {"id": 2, "h": [0.5, -2], "$meta": "{\"c\": 3}"},
+                    {"id": 3, "h": [0, 0]}]"#,
+            ),
+        )
+        .unwrap();
+        let h = batch.column_by_name("h").unwrap().as_list::<i32>();
+        let first = h.value(0);
+        let bytes = first.as_primitive::<UInt8Type>().values();
+        assert_eq!(
+            &bytes[..],
+            &[19, 185, 0, 60],
+            "-0.6343 is 0xB913, 1.0 is 0x3C00"
+        );
+        let meta = batch
+            .column_by_name(META_COLUMN)
+            .unwrap()
+            .as_string::<i32>();
+        let meta: Vec<Value> = (0..meta.len())
+            .map(|i| serde_json::from_str(meta.value(i)).unwrap())
+            .collect();
+        assert_eq!(
+            meta,
+            [
+                serde_json::json!({"b": 2, "a": 1}),
+                serde_json::json!({"c": 3}),
+                serde_json::json!({})
+            ]
+        );
+    }
+
+    #[test]
+    fn half_vectors_of_the_old_byte_encoding_are_named() {
+        let err = rows_to_batch(
+            Path::new("f.json"),
+            &schema(false),
+            &rows(r#"[{"id": 1, "h": [19, 185, 0, 60]}]"#),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("expected 2 numbers") && err.contains("2 bytes per dimension"),
+            "{err}"
+        );
+    }
 }

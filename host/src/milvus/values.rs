@@ -352,6 +352,8 @@ pub fn same(expected: &Cell, actual: &Cell) -> bool {
 /// Whether every key of the file's `$meta` object is in the returned one with the same value.
 pub fn meta_contains(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
+        // A row without dynamic keys (`{}`): servers return `{}`, null or nothing for it.
+        (Value::Object(e), _) if e.is_empty() => true,
         (Value::Object(e), Value::Object(a)) => e.iter().all(|(k, v)| {
             a.get(k)
                 .is_some_and(|w| same(&Cell::Json(v.clone()), &Cell::Json(w.clone())))

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::bound::Bound;
 use super::types::DataType;
 
 fn is_false(b: &bool) -> bool {
@@ -56,10 +57,11 @@ pub struct Field {
     pub default_value: Option<Value>,
 
     // ---- value range and length controls ----
+    /// Smallest value (integers exact to 64 bits, see [`Bound`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
+    pub min: Option<Bound>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
+    pub max: Option<Bound>,
     /// VarChar limit in UTF-8 bytes (also for VarChar array elements).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
@@ -221,9 +223,11 @@ impl Schema {
         self.fields.iter().filter(|f| f.data_type.is_vector())
     }
 
-    /// Whether files carry a `$meta` column.
+    /// Whether files carry a `$meta` column: whenever the dynamic field is enabled, declared
+    /// keys or not (`{}` in rows without keys), as pymilvus' BulkWriter writes it. Milvus
+    /// 2.4.0's Parquet import refuses a file of a dynamic collection without `$meta`.
     pub fn has_meta_column(&self) -> bool {
-        self.enable_dynamic_field && !self.dynamic_fields.is_empty()
+        self.enable_dynamic_field
     }
 }
 

@@ -12,6 +12,7 @@ use super::error::Problem;
 use super::field::{Distribution, Field, Schema};
 use super::kinds::StringKind;
 use super::parse::kind_of;
+use super::ranges::{check_range, within_controls};
 use super::types::DataType;
 
 /// Milvus' default `proxy.maxFieldNum`.
@@ -20,8 +21,13 @@ pub const MAX_FIELDS: usize = 64;
 pub const MAX_VECTOR_FIELDS: usize = 4;
 pub const MAX_VARCHAR_LENGTH: u32 = 65_535;
 pub const MAX_ARRAY_CAPACITY: u32 = 4_096;
+/// Milvus' default `proxy.maxDimension`, for every dense vector but binary ones.
 pub const MAX_DIM: u32 = 32_768;
+/// A BinaryVector's dim counts bits: Milvus allows `maxDimension` bytes, 8 x MAX_DIM bits.
+pub const MAX_BINARY_DIM: u32 = 8 * MAX_DIM;
 pub const MAX_NAME_LENGTH: usize = 255;
+/// Mean non-zeros per generated sparse row (a chunk of 1024 rows stays near 100 MB).
+pub const MAX_SPARSE_NNZ: u64 = 4_096;
 
 /// Returns every rule the schema breaks; empty when it is valid.
 pub fn validate(schema: &Schema) -> Vec<Problem> {
@@ -248,9 +254,11 @@ fn check_field(f: &Field, label: &str, place: Place, out: &mut Vec<Problem>) {
             attr("name", "is missing".into());
         } else if f.name == "$meta" {
             attr("name", "`$meta` is reserved for the dynamic field".into());
-        } else {
+        } else if place == Place::Collection {
             check_name(&f.name, Some(label), "name", out);
         }
+        // A dynamic key is a key of the `$meta` JSON object, not a Milvus field name: Milvus
+        // stores any key (`source-url`, `类别`), so only collection fields follow name rules.
     }
     let mut attr = |a: &str, rule: String| out.push(Problem::attribute(label, a, rule));
 
@@ -298,12 +306,6 @@ fn check_field(f: &Field, label: &str, place: Place, out: &mut Vec<Problem>) {
             attr(
                 "cardinality_ratio",
                 "primary keys are always unique; remove cardinality_ratio/enum_values".into(),
-            );
-        }
-        if f.auto_id && t != DataType::Int64 {
-            attr(
-                "auto_id",
-                "auto_id is only supported for an Int64 primary key".into(),
             );
         }
     } else if f.auto_id {
@@ -378,7 +380,7 @@ fn check_field(f: &Field, label: &str, place: Place, out: &mut Vec<Problem>) {
     }
 }
 
-type Attr<'a> = dyn FnMut(&str, String) + 'a;
+pub(super) type Attr<'a> = dyn FnMut(&str, String) + 'a;
 
 fn check_lengths(f: &Field, t: DataType, attr: &mut Attr<'_>) {
     let holds_strings = f.value_type() == DataType::VarChar;
@@ -422,8 +424,13 @@ fn check_dims(f: &Field, t: DataType, attr: &mut Attr<'_>) {
         (t, None) if t.is_dense_vector() => attr("dim", format!("is required for {t}")),
         (t, Some(_)) if !t.is_vector() => attr("dim", format!("does not apply to {t}")),
         (t, Some(d)) => {
-            if d == 0 || d > MAX_DIM {
-                attr("dim", format!("must be between 1 and {MAX_DIM} (got {d})"));
+            let max = if t == DataType::BinaryVector {
+                MAX_BINARY_DIM
+            } else {
+                MAX_DIM
+            };
+            if d == 0 || d > max {
+                attr("dim", format!("must be between 1 and {max} (got {d})"));
             }
             if t == DataType::BinaryVector && d % 8 != 0 {
                 attr(
@@ -442,6 +449,23 @@ fn check_dims(f: &Field, t: DataType, attr: &mut Attr<'_>) {
             );
         } else if !(density > 0.0 && density <= 1.0) {
             attr("density", format!("must be in (0, 1] (got {density})"));
+        }
+    }
+    if t == DataType::SparseFloatVector {
+        // density x dim non-zeros per row: a 4-billion index space at density 1 would need
+        // gigabytes per row.
+        let dim = f.dim.unwrap_or(crate::generate::values::DEFAULT_SPARSE_DIM);
+        let density = f
+            .density
+            .unwrap_or(crate::generate::values::DEFAULT_DENSITY);
+        let nnz = (density * f64::from(dim)).round();
+        if density > 0.0 && nnz > MAX_SPARSE_NNZ as f64 {
+            attr(
+                "density",
+                format!(
+                    "density {density} of dim {dim} is {nnz} non-zeros per row; at most {MAX_SPARSE_NNZ} are generated: lower density or dim"
+                ),
+            );
         }
     }
 }
@@ -488,34 +512,6 @@ fn check_array(f: &Field, t: DataType, attr: &mut Attr<'_>) {
     }
 }
 
-fn check_range(f: &Field, attr: &mut Attr<'_>) {
-    let vt = f.value_type();
-    if f.min.is_none() && f.max.is_none() {
-        return;
-    }
-    if !vt.is_numeric() {
-        let which = if f.min.is_some() { "min" } else { "max" };
-        attr(which, format!("does not apply to {}", f.data_type));
-        return;
-    }
-    if let (Some(min), Some(max)) = (f.min, f.max)
-        && min > max
-    {
-        attr("min", format!("min ({min}) must be <= max ({max})"));
-    }
-    if let Some((lo, hi)) = vt.integer_range() {
-        for (value, name) in [(f.min, "min"), (f.max, "max")] {
-            if let Some(v) = value {
-                if v.fract() != 0.0 {
-                    attr(name, format!("{vt} takes whole numbers (got {v})"));
-                } else if v < lo as f64 || v > hi as f64 {
-                    attr(name, format!("{v} is outside the {vt} range {lo}..={hi}"));
-                }
-            }
-        }
-    }
-}
-
 fn check_value_controls(f: &Field, attr: &mut Attr<'_>) {
     let t = f.data_type;
     let vt = f.value_type();
@@ -540,16 +536,37 @@ fn check_value_controls(f: &Field, attr: &mut Attr<'_>) {
     if f.words.is_some() {
         if vt != DataType::VarChar {
             attr("words", format!("does not apply to {vt}"));
-        } else if f.words.as_ref().is_some_and(|w| w.is_empty()) {
-            attr("words", "must not be empty".into());
+        } else if let Some(words) = f.words.as_ref() {
+            if words.is_empty() {
+                attr("words", "must not be empty".into());
+            } else {
+                // No value may hold a fragment of a word: each word must fit the limits.
+                for rule in super::words::word_problems(f, words) {
+                    attr("words", rule);
+                }
+            }
         }
     }
     if let Some(d) = &f.distribution {
         let ok = match d {
             Distribution::Uniform => vt.is_numeric() || f.enum_values.is_some() || t.is_vector(),
-            Distribution::Normal { std, .. } => {
+            Distribution::Normal { std, mean } => {
                 if std.is_some_and(|s| s <= 0.0) {
                     attr("distribution", "normal `std` must be > 0".into());
+                }
+                // Values are clamped to [min, max]: a mean outside it puts (nearly) every
+                // value on one end.
+                if let Some(m) = mean {
+                    let below = f.min.is_some_and(|lo| *m < lo.as_f64());
+                    let above = f.max.is_some_and(|hi| *m > hi.as_f64());
+                    if below || above {
+                        attr(
+                            "distribution",
+                            format!(
+                                "normal `mean` {m} is outside [min, max]: clamping would put the values on one end"
+                            ),
+                        );
+                    }
                 }
                 vt.is_numeric()
             }
@@ -636,7 +653,9 @@ fn check_literals(f: &Field, attr: &mut Attr<'_>) {
         && !(t.is_vector() || t == DataType::Json)
     {
         for v in values {
-            if let Err(rule) = literal_fits(f, f.value_type(), v) {
+            if let Err(rule) =
+                literal_fits(f, f.value_type(), v).and_then(|()| within_controls(f, v))
+            {
                 attr("enum_values", rule);
                 break;
             }
@@ -657,7 +676,14 @@ pub fn literal_fits(f: &Field, t: DataType, v: &Value) -> Result<(), String> {
             }
             Ok(())
         }
-        t if t.is_float() => v.as_f64().map(|_| ()).ok_or_else(wrong),
+        t if t.is_float() => {
+            let x = v.as_f64().ok_or_else(wrong)?;
+            // A Float holds 32 bits: a larger literal would become infinity (JSON null).
+            if t == DataType::Float && x.abs() > f64::from(f32::MAX) {
+                return Err(format!("{x} is outside the Float (32-bit) range"));
+            }
+            Ok(())
+        }
         DataType::VarChar => {
             let s = v.as_str().ok_or_else(wrong)?;
             match f.max_length {

@@ -146,12 +146,49 @@ pub fn guess_range(name: &str, value_type: DataType) -> Guess {
 /// The field's `[min, max]`, filling what it leaves out from the name guess.
 fn resolve_range(field: &Field, guess: &Guess) -> (f64, f64) {
     let span = guess.hi - guess.lo;
-    match (field.min, field.max) {
+    match (field.min.map(|b| b.as_f64()), field.max.map(|b| b.as_f64())) {
         (Some(lo), Some(hi)) => (lo, hi),
         (Some(lo), None) => (lo, if guess.hi >= lo { guess.hi } else { lo + span }),
         (None, Some(hi)) => (if guess.lo <= hi { guess.lo } else { hi - span }, hi),
         (None, None) => (guess.lo, guess.hi),
     }
+}
+
+/// The whole-number `[min, max]` of an integer field inside its type's range, exact to the
+/// last bit (a bound near the i64 limits is not rounded through a float).
+fn resolve_int_range(field: &Field, guess: &Guess, value_type: DataType) -> (i64, i64) {
+    let (tlo, thi) = value_type.integer_range().expect("integer type");
+    let exact = |b: Option<crate::schema::Bound>, up: bool| {
+        b.map(|b| {
+            b.as_i64().unwrap_or_else(|| {
+                let v = b.as_f64();
+                (if up { v.ceil() } else { v.floor() }) as i64
+            })
+        })
+    };
+    let span = (guess.hi - guess.lo) as i64;
+    let (glo, ghi) = (guess.lo as i64, guess.hi as i64);
+    let (lo, hi) = match (exact(field.min, true), exact(field.max, false)) {
+        (Some(lo), Some(hi)) => (lo, hi),
+        (Some(lo), None) => (
+            lo,
+            if ghi >= lo {
+                ghi
+            } else {
+                lo.saturating_add(span)
+            },
+        ),
+        (None, Some(hi)) => (
+            if glo <= hi {
+                glo
+            } else {
+                hi.saturating_sub(span)
+            },
+            hi,
+        ),
+        (None, None) => (glo, ghi),
+    };
+    (lo.clamp(tlo, thi), hi.clamp(tlo, thi))
 }
 
 /// Draws integers of one field.
@@ -170,17 +207,15 @@ pub enum IntGen {
     /// Rank k (1-based) maps to `lo + k - 1`, so small values are the frequent ones.
     Zipf {
         lo: i64,
+        hi: i64,
         zipf: Zipf<f64>,
     },
 }
 
 impl IntGen {
     pub fn new(field: &Field, value_type: DataType) -> Result<IntGen, GenerateError> {
-        let (tlo, thi) = value_type.integer_range().expect("integer type");
         let guess = guess_range(&field.name, value_type);
-        let (lo, hi) = resolve_range(field, &guess);
-        let lo = (lo.ceil() as i64).clamp(tlo, thi);
-        let hi = (hi.floor() as i64).clamp(tlo, thi);
+        let (lo, hi) = resolve_int_range(field, &guess, value_type);
         if lo > hi {
             return Err(GenerateError::field(
                 &field.name,
@@ -190,8 +225,10 @@ impl IntGen {
         Ok(match &field.distribution {
             Some(Distribution::Normal { mean, std }) => {
                 let (flo, fhi) = (lo as f64, hi as f64);
+                let mean = mean.unwrap_or((flo + fhi) / 2.0);
+                mean_inside(field, mean, flo, fhi)?;
                 IntGen::Normal {
-                    mean: mean.unwrap_or((flo + fhi) / 2.0),
+                    mean,
                     std: std.unwrap_or((fhi - flo) / 6.0).max(f64::MIN_POSITIVE),
                     lo,
                     hi,
@@ -222,9 +259,10 @@ impl IntGen {
                 let v = mean + std * f64::from(rng.normal());
                 (v.round() as i64).clamp(*lo, *hi)
             }
-            IntGen::Zipf { lo, zipf } => {
+            IntGen::Zipf { lo, hi, zipf } => {
+                // Ranks reach 2^64 over the whole i64 range: saturate, then stay inside.
                 let k = zipf.sample(rng) as i64;
-                lo.saturating_add(k - 1)
+                lo.saturating_add(k - 1).min(*hi)
             }
         }
     }
@@ -234,7 +272,21 @@ fn zipf_gen(field: &Field, lo: i64, hi: i64, exponent: f64) -> Result<IntGen, Ge
     let n = (hi as f64 - lo as f64) + 1.0;
     let zipf = Zipf::new(n, exponent)
         .map_err(|e| GenerateError::field(&field.name, format!("zipf over {n} values: {e}")))?;
-    Ok(IntGen::Zipf { lo, zipf })
+    Ok(IntGen::Zipf { lo, hi, zipf })
+}
+
+/// A normal mean outside the range would clamp (nearly) every value onto one end.
+fn mean_inside(field: &Field, mean: f64, lo: f64, hi: f64) -> Result<(), GenerateError> {
+    if (lo..=hi).contains(&mean) {
+        Ok(())
+    } else {
+        Err(GenerateError::field(
+            &field.name,
+            format!(
+                "normal mean {mean} is outside the range [{lo}, {hi}]: every value would be clamped to one end"
+            ),
+        ))
+    }
 }
 
 /// Draws floating-point values of one field.
@@ -242,6 +294,8 @@ fn zipf_gen(field: &Field, lo: i64, hi: i64, exponent: f64) -> Result<IntGen, Ge
 pub struct FloatGen {
     lo: f64,
     hi: f64,
+    /// `hi - lo` overflows: interpolate between the ends instead.
+    wide: bool,
     /// `Some((mean, std))` for a clamped normal, else uniform.
     normal: Option<(f64, f64)>,
     cents: bool,
@@ -265,18 +319,22 @@ impl FloatGen {
                 format!("min ({lo}) must be <= max ({hi})"),
             ));
         }
+        // Halves before differences: `hi - lo` overflows to infinity for ranges wider than
+        // f64::MAX (-1e308..1e308), which would put every value on one end.
         let normal = match &field.distribution {
-            Some(Distribution::Normal { mean, std }) => Some((
-                mean.unwrap_or(lo / 2.0 + hi / 2.0),
-                std.unwrap_or((hi - lo) / 6.0),
-            )),
+            Some(Distribution::Normal { mean, std }) => {
+                let mean = mean.unwrap_or(lo / 2.0 + hi / 2.0);
+                mean_inside(field, mean, lo, hi)?;
+                Some((mean, std.unwrap_or(hi / 6.0 - lo / 6.0)))
+            }
             _ => None,
         };
         Ok(FloatGen {
             lo,
             hi,
+            wide: !(hi - lo).is_finite(),
             normal,
-            cents: guess.cents && field.min.is_none_or(|m| m >= 0.0),
+            cents: guess.cents && field.min.is_none_or(|m| m.as_f64() >= 0.0),
             single,
         })
     }
@@ -285,9 +343,15 @@ impl FloatGen {
     pub fn draw(&self, rng: &mut FastRng) -> f64 {
         let mut v = match self.normal {
             Some((mean, std)) => mean + std * f64::from(rng.normal()),
+            None if self.wide => {
+                let u = rng.unit();
+                self.lo * (1.0 - u) + self.hi * u
+            }
             None => self.lo + (self.hi - self.lo) * rng.unit(),
         };
-        if self.cents {
+        // Cents only where they exist: beyond 2^53 / 100 every f64 is already whole, and
+        // `v * 100` could overflow.
+        if self.cents && v.abs() < 9.0e13 {
             v = (v * 100.0).round() / 100.0;
         }
         v = v.clamp(self.lo, self.hi);
@@ -342,16 +406,16 @@ mod tests {
         let mut rng = FastRng::new(3);
         let g = IntGen::new(&field("x", DataType::Int8), DataType::Int8).unwrap();
         let mut f = field("x", DataType::Int16);
-        f.min = Some(-5.0);
-        f.max = Some(5.0);
+        f.min = Some(crate::schema::Bound::from(-5.0));
+        f.max = Some(crate::schema::Bound::from(5.0));
         f.distribution = Some(Distribution::Normal {
             mean: Some(4.0),
             std: Some(10.0),
         });
         let n = IntGen::new(&f, DataType::Int16).unwrap();
         let mut full = field("y", DataType::Int64);
-        full.min = Some(i64::MIN as f64);
-        full.max = Some(i64::MAX as f64);
+        full.min = Some(crate::schema::Bound::from(i64::MIN));
+        full.max = Some(crate::schema::Bound::from(i64::MAX));
         let full = IntGen::new(&full, DataType::Int64).unwrap();
         for _ in 0..10_000 {
             assert!((0..=127).contains(&g.draw(&mut rng)));
@@ -364,8 +428,8 @@ mod tests {
     fn zipf_prefers_the_low_end_and_normal_centres_on_its_mean() {
         let mut rng = FastRng::new(5);
         let mut f = field("category_id", DataType::Int64);
-        f.min = Some(1.0);
-        f.max = Some(100.0);
+        f.min = Some(crate::schema::Bound::from(1.0));
+        f.max = Some(crate::schema::Bound::from(100.0));
         f.distribution = Some(Distribution::Zipf {
             exponent: Some(1.05),
         });
@@ -377,8 +441,8 @@ mod tests {
         assert!(ones > 10 * hundreds.max(1), "{ones} vs {hundreds}");
 
         let mut f = field("w", DataType::Double);
-        f.min = Some(0.0);
-        f.max = Some(100.0);
+        f.min = Some(crate::schema::Bound::from(0.0));
+        f.max = Some(crate::schema::Bound::from(100.0));
         f.distribution = Some(Distribution::Normal {
             mean: Some(30.0),
             std: Some(5.0),
@@ -392,8 +456,8 @@ mod tests {
     fn prices_are_cents_inside_the_range() {
         let mut rng = FastRng::new(9);
         let mut f = field("price", DataType::Float);
-        f.min = Some(0.99);
-        f.max = Some(999.99);
+        f.min = Some(crate::schema::Bound::from(0.99));
+        f.max = Some(crate::schema::Bound::from(999.99));
         let g = FloatGen::new(&f, DataType::Float).unwrap();
         for _ in 0..10_000 {
             let v = g.draw(&mut rng);

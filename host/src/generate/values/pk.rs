@@ -25,9 +25,13 @@ pub struct IntKeys {
 
 impl IntKeys {
     pub fn new(field: &Field, ctx: &GenContext) -> Result<IntKeys, GenerateError> {
-        let start = field.min.unwrap_or(1.0) as i64;
+        let start = field
+            .min
+            .map_or(1, |b| b.as_i64().unwrap_or(b.as_f64() as i64));
         let last = i128::from(start) + i128::from(ctx.total_rows) - 1;
-        let max = field.max.map_or(i128::from(i64::MAX), |m| m as i128);
+        let max = field.max.map_or(i128::from(i64::MAX), |m| {
+            m.as_i64().map_or(m.as_f64() as i128, i128::from)
+        });
         if last > max {
             return Err(GenerateError::field(
                 &field.name,
@@ -232,7 +236,7 @@ mod tests {
     #[test]
     fn int_keys_count_from_min_and_respect_max() {
         let mut f = Field::new("id", DataType::Int64);
-        f.min = Some(100.0);
+        f.min = Some(crate::schema::Bound::from(100.0));
         let g = IntKeys::new(&f, &ctx(5000)).unwrap();
         let a = g
             .generate(&ChunkRequest {
@@ -243,7 +247,7 @@ mod tests {
             .unwrap();
         let a = a.as_any().downcast_ref::<Int64Array>().unwrap();
         assert_eq!(a.values().to_vec(), vec![2148, 2149, 2150]);
-        f.max = Some(200.0);
+        f.max = Some(crate::schema::Bound::from(200.0));
         assert!(IntKeys::new(&f, &ctx(5000)).is_err());
         assert_eq!(a.null_count(), 0);
     }

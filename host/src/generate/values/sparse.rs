@@ -47,6 +47,15 @@ impl SparseVectors {
             ));
         }
         let mean_nnz = ((density * dim as f64).round() as u64).clamp(1, dim);
+        if mean_nnz > crate::schema::MAX_SPARSE_NNZ {
+            return Err(GenerateError::field(
+                &field.name,
+                format!(
+                    "density {density} of dim {dim} is {mean_nnz} non-zeros per row; at most {} are generated",
+                    crate::schema::MAX_SPARSE_NNZ
+                ),
+            ));
+        }
         Ok(SparseVectors {
             dim,
             mean_nnz,

@@ -18,7 +18,7 @@ use fake::faker::job::en::Title as JobTitle;
 use fake::faker::name::en::{FirstName, LastName};
 use fake::faker::phone_number::en::PhoneNumber;
 
-use crate::schema::{Field, StringKind};
+use crate::schema::{Field, StringKind, WordFit, length_bounds, string_kind, word_based};
 
 use super::fastrng::FastRng;
 use super::fit::fit;
@@ -30,47 +30,42 @@ use crate::generate::error::GenerateError;
 #[derive(Debug, Clone)]
 pub struct StrGen {
     kind: StringKind,
-    /// The user's vocabulary for word-based kinds.
-    words: Option<Vec<String>>,
+    /// The user's vocabulary, for word-based kinds: values are whole words of it.
+    words: Option<UserWords>,
     min: usize,
     max: usize,
 }
 
-fn word_based(kind: StringKind) -> bool {
-    matches!(
-        kind,
-        StringKind::Word
-            | StringKind::Words
-            | StringKind::Title
-            | StringKind::Sentence
-            | StringKind::Paragraph
-            | StringKind::Text
-    )
+/// A user's `words` and the lengths whole words of them can reach.
+#[derive(Debug, Clone)]
+struct UserWords {
+    list: Vec<String>,
+    fit: WordFit,
 }
 
 impl StrGen {
     pub fn new(field: &Field) -> Result<StrGen, GenerateError> {
-        let max = field.max_length.unwrap_or(256) as usize;
-        let words = field.words.clone().filter(|w| !w.is_empty());
-        let kind = match &field.kind {
-            Some(k) => k
-                .parse::<StringKind>()
-                .map_err(|e| GenerateError::field(&field.name, e))?,
-            None => {
-                let guessed = StringKind::guess(&field.name, max as u32);
-                if words.is_some() && !word_based(guessed) {
-                    if max <= 16 {
-                        StringKind::Word
-                    } else {
-                        StringKind::Words
-                    }
+        let kind = string_kind(field).map_err(|e| GenerateError::field(&field.name, e))?;
+        let (min, max) = length_bounds(field, kind);
+        let words = match field.words.clone().filter(|w| !w.is_empty()) {
+            Some(list) if word_based(kind) => {
+                // A `word` is one word: no second word may complete a short one.
+                let lengths: Vec<usize> = if kind == StringKind::Word {
+                    Vec::new()
                 } else {
-                    guessed
+                    list.iter().map(String::len).collect()
+                };
+                let fit = WordFit::new(lengths, min, max);
+                if !list.iter().any(|w| fit.completable(w.len())) {
+                    return Err(GenerateError::field(
+                        &field.name,
+                        format!("no value of whole `words` is between {min} and {max} UTF-8 bytes"),
+                    ));
                 }
+                Some(UserWords { list, fit })
             }
+            _ => None,
         };
-        let default_min = if kind == StringKind::Text { max / 2 } else { 0 };
-        let min = (field.min_length.map_or(default_min, |m| m as usize)).min(max);
         Ok(StrGen {
             kind,
             words,
@@ -82,6 +77,10 @@ impl StrGen {
     /// Replaces `out` with one value.
     pub fn draw(&self, rng: &mut FastRng, out: &mut String) {
         out.clear();
+        if let Some(words) = &self.words {
+            self.draw_words(words, rng, out);
+            return;
+        }
         if self.kind == StringKind::Text {
             let target = self.min + rng.below((self.max - self.min + 1) as u64) as usize;
             while out.len() < target {
@@ -97,49 +96,72 @@ impl StrGen {
         fit(out, self.min, self.max, |o| self.word(rng, o));
     }
 
+    /// Whole words of the user's list joined by spaces, as many as the kind wants, each
+    /// chosen among those that leave the value completable inside `[min, max]` (never cut,
+    /// never padded: every value is made of the user's words only).
+    fn draw_words(&self, words: &UserWords, rng: &mut FastRng, out: &mut String) {
+        let (wanted, target) = match self.kind {
+            StringKind::Word => (1, 0),
+            StringKind::Words => (2 + rng.below(4), 0),
+            StringKind::Title => (2 + rng.below(5), 0),
+            StringKind::Sentence => (4 + rng.below(9), 0),
+            StringKind::Paragraph => ((3 + rng.below(4)) * (4 + rng.below(9)), 0),
+            _ => (
+                u64::MAX,
+                self.min + rng.below((self.max - self.min + 1) as u64) as usize,
+            ),
+        };
+        let n = words.list.len();
+        let mut count = 0u64;
+        loop {
+            let len = out.len();
+            let in_range = count > 0 && len >= self.min;
+            if in_range && (count >= wanted || len >= target) {
+                break;
+            }
+            let sep = usize::from(count > 0);
+            let start = rng.below(n as u64) as usize;
+            let Some(word) = (0..n)
+                .map(|k| &words.list[(start + k) % n])
+                .find(|w| words.fit.completable(len + sep + w.len()))
+            else {
+                // Only when the value is already in range (the table guarantees a next word
+                // otherwise).
+                break;
+            };
+            if sep == 1 {
+                out.push(' ');
+            }
+            out.push_str(word);
+            count += 1;
+        }
+    }
+
     fn pick<'a>(rng: &mut FastRng, list: &[&'a str]) -> &'a str {
         list[rng.below(list.len() as u64) as usize]
     }
 
     fn word(&self, rng: &mut FastRng, out: &mut String) {
-        match &self.words {
-            Some(w) => out.push_str(&w[rng.below(w.len() as u64) as usize]),
-            None => out.push_str(Self::pick(rng, NOUNS)),
-        }
+        out.push_str(Self::pick(rng, NOUNS));
     }
 
     fn any_word(&self, rng: &mut FastRng, out: &mut String) {
-        match &self.words {
-            Some(_) => self.word(rng, out),
-            None => {
-                let list = match rng.below(3) {
-                    0 => ADJECTIVES,
-                    1 => VERBS_PAST,
-                    _ => NOUNS,
-                };
-                out.push_str(Self::pick(rng, list));
-            }
-        }
+        let list = match rng.below(3) {
+            0 => ADJECTIVES,
+            1 => VERBS_PAST,
+            _ => NOUNS,
+        };
+        out.push_str(Self::pick(rng, list));
     }
 
     fn sentence(&self, rng: &mut FastRng, out: &mut String) {
         let start = out.len();
-        if self.words.is_some() {
-            let n = 4 + rng.below(9);
-            for i in 0..n {
-                if i > 0 {
-                    out.push(' ');
-                }
-                self.word(rng, out);
-            }
-        } else {
+        self.clause(rng, out);
+        if rng.below(3) == 0 {
+            out.push_str(", ");
+            out.push_str(Self::pick(rng, CONNECTIVES));
+            out.push(' ');
             self.clause(rng, out);
-            if rng.below(3) == 0 {
-                out.push_str(", ");
-                out.push_str(Self::pick(rng, CONNECTIVES));
-                out.push(' ');
-                self.clause(rng, out);
-            }
         }
         capitalize_at(out, start);
         out.push('.');
@@ -186,33 +208,23 @@ impl StrGen {
         }
     }
 
-    /// A headline: a short clause (or the user's words) in title case.
+    /// A headline: a short clause in title case.
     fn title(&self, rng: &mut FastRng, out: &mut String) {
         let start = out.len();
-        if self.words.is_some() {
-            let n = 2 + rng.below(5);
-            for i in 0..n {
-                if i > 0 {
-                    out.push(' ');
-                }
-                self.word(rng, out);
-            }
-        } else {
-            if rng.below(2) == 0 {
-                out.push_str(Self::pick(rng, ADJECTIVES));
-                out.push(' ');
-            }
+        if rng.below(2) == 0 {
+            out.push_str(Self::pick(rng, ADJECTIVES));
+            out.push(' ');
+        }
+        out.push_str(Self::pick(rng, NOUNS));
+        out.push(' ');
+        out.push_str(Self::pick(rng, VERBS_PAST));
+        out.push(' ');
+        self.noun_phrase(rng, out);
+        if rng.below(3) == 0 {
+            out.push(' ');
+            out.push_str(Self::pick(rng, PREPOSITIONS));
+            out.push(' ');
             out.push_str(Self::pick(rng, NOUNS));
-            out.push(' ');
-            out.push_str(Self::pick(rng, VERBS_PAST));
-            out.push(' ');
-            self.noun_phrase(rng, out);
-            if rng.below(3) == 0 {
-                out.push(' ');
-                out.push_str(Self::pick(rng, PREPOSITIONS));
-                out.push(' ');
-                out.push_str(Self::pick(rng, NOUNS));
-            }
         }
         title_case(out, start);
     }
