@@ -10,4 +10,5 @@ pub mod generate;
 pub mod milvus;
 pub mod plugin;
 pub mod schema;
+pub mod shard;
 pub mod storage;
