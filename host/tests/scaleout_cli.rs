@@ -531,7 +531,7 @@ fn the_k8s_manifest_validates_against_kubernetes_1_33() {
             "--builtin",
             "simple",
             "--out",
-            "s3://b/p",
+            "s3://bkt/p",
             "--parallelism",
             "2",
             "--endpoint-url",

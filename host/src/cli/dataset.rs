@@ -9,7 +9,8 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use super::error::CliError;
 use super::printer::Printer;
 use super::storage_args::StorageArgs;
-use crate::shard::finalize::{finalize, status};
+use crate::shard::finalize::finalize;
+use crate::shard::status::status;
 use crate::shard::target::Target;
 use crate::storage::Location;
 

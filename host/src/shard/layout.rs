@@ -38,7 +38,7 @@ impl ShardLayout {
         let files = base.files.len() as u64;
         let n = u64::from(count);
         let fixed = split.file_count.is_some() || split.rows_per_file.is_some();
-        let plan = if fixed || files % n == 0 {
+        let plan = if fixed || files.is_multiple_of(n) {
             base
         } else {
             let wanted = files.div_ceil(n) * n;

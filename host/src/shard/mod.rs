@@ -10,7 +10,7 @@
 //!   shard wrote, with sizes and digests.
 //! - [`digest_sink`]: a [`crate::format::Sink`] wrapper that hashes what it writes.
 //! - [`target`]: the location a shard writes to and `finalize` reads (local or object store).
-//! - [`finalize`]: `dataset status` and `dataset finalize`.
+//! - [`status`]: `dataset status`; [`finalize`]: `dataset finalize`.
 //! - [`k8s`]: the Kubernetes Indexed Job manifest that runs the shards.
 //!
 //! Storage I/O goes through [`crate::storage::Store`] and the sinks; nothing here opens a
@@ -24,6 +24,7 @@ pub mod layout;
 pub mod manifest;
 pub mod run;
 pub mod spec;
+pub mod status;
 pub mod target;
 
 pub use error::ShardError;

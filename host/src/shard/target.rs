@@ -21,7 +21,7 @@ const READS_IN_FLIGHT: usize = 16;
 
 enum Writer {
     Local(LocalSink),
-    Object(ObjectSink),
+    Object(Box<ObjectSink>),
 }
 
 pub struct Target {
@@ -56,7 +56,7 @@ impl Target {
         let store = Store::open(location, options)?;
         let writer = match location {
             Location::Local(dir) => Writer::Local(LocalSink::new(dir)),
-            _ => Writer::Object(ObjectSink::new(store.clone())?),
+            _ => Writer::Object(Box::new(ObjectSink::new(store.clone())?)),
         };
         let target = Target {
             location: location.clone(),
@@ -75,7 +75,7 @@ impl Target {
     pub fn sink(&self) -> &dyn Sink {
         match &self.writer {
             Writer::Local(s) => s,
-            Writer::Object(s) => s,
+            Writer::Object(s) => s.as_ref(),
         }
     }
 
