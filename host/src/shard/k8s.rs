@@ -19,18 +19,24 @@ pub const SCHEMA_DIR: &str = "/etc/milvus-ingest/schema";
 /// UID/GID of the image's unprivileged user (distroless `nonroot`).
 pub const RUN_AS_USER: u64 = 65532;
 
-/// Memory a generating process needs besides its workers (binary, runtime, object-store
-/// client, one 16 MiB part being assembled per file and up to 4 in flight).
-/// Measured: see `memory_request_mib`.
-pub const BASE_MEMORY_MIB: u64 = 160;
-/// Memory per worker thread: each holds up to two row groups of ~32 MiB encoded, plus the
-/// Arrow arrays they are encoded from.
-pub const WORKER_MEMORY_MIB: u64 = 96;
+/// Memory a shard process needs besides its workers: binary, runtimes, the object-store client
+/// and the upload parts of the file being written (16 MiB each, up to 4 in flight).
+pub const BASE_MEMORY_MIB: u64 = 128;
+/// Memory per worker thread: up to two row groups of ~32 MiB encoded each, plus the Arrow
+/// arrays they are encoded from.
+pub const WORKER_MEMORY_MIB: u64 = 160;
 
-/// Memory request for a shard pod with `workers` threads: the measured bound (base plus per
-/// worker, see bench/README.md "More than one machine") rounded up to 64 MiB.
+/// Memory request of a shard pod with `workers` threads, rounded up to 64 MiB. Measured peak RSS
+/// of one shard writing to S3 (bench/README.md, "More than one machine"), news_articles (768-d
+/// vectors and long text, the widest built-in): 204 MB with 1 worker, 351 MB with 2, 500 MB
+/// with 4; this gives 320, 448 and 768 MiB.
 pub fn memory_request_mib(workers: u32) -> u64 {
     (BASE_MEMORY_MIB + WORKER_MEMORY_MIB * u64::from(workers.max(1))).div_ceil(64) * 64
+}
+
+/// Memory limit: the request plus half, for schemas wider than the built-ins.
+pub fn memory_limit_mib(workers: u32) -> u64 {
+    (memory_request_mib(workers) * 3 / 2).div_ceil(64) * 64
 }
 
 /// A schema file shipped to the pods as a ConfigMap.
@@ -227,6 +233,7 @@ pub fn documents(req: &JobRequest) -> Vec<Value> {
         }));
     }
     let memory = format!("{}Mi", memory_request_mib(req.workers));
+    let limit = format!("{}Mi", memory_limit_mib(req.workers));
     let shard = container(
         req,
         "generate",
@@ -234,7 +241,7 @@ pub fn documents(req: &JobRequest) -> Vec<Value> {
         // Kubernetes sets JOB_COMPLETION_INDEX in every pod; the count is ours to pass.
         vec![json!({"name": COUNT_VARS[0], "value": req.shards.to_string()})],
         json!({"cpu": req.workers.to_string(), "memory": memory}),
-        json!({"memory": memory}),
+        json!({"memory": limit}),
     );
     docs.push(json!({
         "apiVersion": "batch/v1",
@@ -376,10 +383,10 @@ mod tests {
             var("AWS_SECRET_ACCESS_KEY")["valueFrom"]["secretKeyRef"]["name"],
             DEFAULT_SECRET
         );
-        assert_eq!(
-            c["resources"]["requests"]["memory"],
-            format!("{}Mi", memory_request_mib(2))
-        );
+        assert_eq!(c["resources"]["requests"]["memory"], "448Mi");
+        assert_eq!(c["resources"]["limits"]["memory"], "704Mi");
+        assert_eq!(memory_request_mib(1), 320);
+        assert_eq!(memory_request_mib(4), 768);
         let fin = &docs[1]["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(fin["args"][1], "finalize");
         let text = render(&request());
