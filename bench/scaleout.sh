@@ -43,7 +43,7 @@ for P in $PROCS; do
   pids=()
   for (( i = 0; i < P; i++ )); do
     /usr/bin/time -f %M -o "$OUT/rss-$P-$i" "$BIN" generate --builtin "$SCHEMA" -r "$ROWS" --seed 1 \
-      --out "$url" --shard "$i/$P" --workers "$workers" --no-progress "${S3[@]}" >/dev/null &
+      --out "$url" --shard "$i/$P" --workers "$workers" --no-progress "${S3[@]}" >/dev/null 2>"$OUT/shard-$P-$i.log" &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
@@ -63,5 +63,5 @@ for page in c.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=pr
         c.delete_object(Bucket=bucket, Key=o["Key"])
 PY
 done
-rm -f "$OUT"/rss-*
+rm -f "$OUT"/rss-* "$OUT"/shard-*.log
 echo "results: $report"
