@@ -30,7 +30,8 @@
 #   MI_S3_ENDPOINT MI_S3_ACCESS_KEY MI_S3_SECRET_KEY MI_S3_REGION MI_S3_BUCKET MI_S3_TEST_BUCKET
 #   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI, and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
 #   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it), plus always
-#   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5).
+#   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5), and
+#   MI_K8S_VALIDATE (kubernetes-validate in its own small venv: offline Kubernetes schema checks).
 #   For azurite: MI_AZURE_BLOB_URL (the emulator root, object_store's AZURITE_BLOB_STORAGE_URL),
 #   MI_AZURE_ENDPOINT (the account's blob service URL, AZURE_STORAGE_ENDPOINT), MI_AZURE_ACCOUNT,
 #   MI_AZURE_KEY, MI_AZURE_CONTAINER, MI_AZURE_PYTHON (python with azure-storage-blob).
@@ -116,6 +117,10 @@ declare -A VENV_REQS=(
   [$VENV_AZURE]="azure-storage-blob==12.31.1"
 )
 MARKER=.milvus-ingest-venv
+# kubernetes-validate (offline schema checks of `k8s job` manifests; kubeconform is not on a
+# registry we reach) lives in a venv of its own, so the server venvs are not rebuilt for it.
+VENV_K8S=k8s-validate
+VENV_REQS[$VENV_K8S]="kubernetes-validate==1.37.0"
 
 # Every process started here carries MI_SERVICE_TAG=<TAG>:<service> in its
 # environment, inherited by its children. `down` finds processes by that tag
@@ -418,6 +423,7 @@ install_for() { # SERVICE...
   done
   # The tools venv (MI_PYTHON) is the milvus one; always have it.
   install_venv "$VENV_MILVUS"
+  install_venv "$VENV_K8S"
 }
 
 # ---- health probes ----------------------------------------------------------------
@@ -690,6 +696,9 @@ write_env() {
     fi
     if venv_ok "$VENV_MILVUS"; then
       printf 'export MI_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"
+    fi
+    if venv_ok "$VENV_K8S"; then
+      printf 'export MI_K8S_VALIDATE=%q\n' "$(venv_dir "$VENV_K8S")/bin/kubernetes-validate"
     fi
   } >"$f.tmp"
   mv "$f.tmp" "$f"

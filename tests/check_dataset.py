@@ -119,7 +119,8 @@ def main(d):
     # BulkWriter writes $meta whenever the dynamic field is on, declared keys or not.
     has_meta = bool(schema.get("enable_dynamic_field"))
     dynamic = {f["name"] for f in schema.get("dynamic_fields", [])}
-    names_on_disk = sorted(n for n in os.listdir(d) if n != "meta.json")
+    # `_shards/` holds the shard manifests of a dataset generated with `generate --shard`.
+    names_on_disk = sorted(n for n in os.listdir(d) if n not in ("meta.json", "_shards"))
     listed = [x["file_name"] for x in info["data_files"]]
     if sorted(listed) != names_on_disk:
         problem(f"files on disk {names_on_disk} differ from meta.json {listed}")

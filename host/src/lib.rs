@@ -10,5 +10,6 @@ pub mod generate;
 pub mod milvus;
 pub mod plugin;
 pub mod schema;
+pub mod shard;
 pub mod storage;
 pub mod sync;

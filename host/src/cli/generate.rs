@@ -120,6 +120,20 @@ pub struct GenerateArgs {
     /// Time limit per plugin call, in seconds (0: no limit).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub plugin_timeout: f64,
+    /// Generate shard I of N (I from 0, like JOB_COMPLETION_INDEX) into --out, which the other
+    /// shards share; then `dataset finalize` it. See README "More than one machine".
+    #[arg(long, value_name = "I/N", conflicts_with_all = ["parts", "shard_from_env", "start_row", "dataset_rows", "preview", "null_sink"])]
+    pub shard: Option<String>,
+    /// Number of parts, with --part K (K from 1): the same as --shard K-1/N.
+    #[arg(long, value_name = "N", requires = "part", conflicts_with_all = ["shard_from_env", "start_row", "dataset_rows", "preview", "null_sink"])]
+    pub parts: Option<u32>,
+    /// This run's part, from 1 (with --parts N).
+    #[arg(long, value_name = "K", requires = "parts")]
+    pub part: Option<u32>,
+    /// Take the shard from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) and the count
+    /// from JOB_COMPLETION_COUNT or MILVUS_INGEST_SHARD_COUNT.
+    #[arg(long, conflicts_with_all = ["start_row", "dataset_rows", "preview", "null_sink"])]
+    pub shard_from_env: bool,
 }
 
 /// Loads `--plugin` components into a host seeded like the run, or `None` without plugins.
@@ -176,6 +190,7 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
         (None, Some(name)) => SchemaSource::Named(name.clone()),
         (None, None) => unreachable!("clap requires one"),
     };
+    let shard = super::generate_shard::spec(&args)?;
     let schema = source.load(&store)?;
     let settings = settings(&args, &schema)?;
     let plugins = plugin_host(&args)?;
@@ -196,6 +211,9 @@ pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
         let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
     }
     let bar = Bar::new(!args.no_progress);
+    if let Some(spec) = shard {
+        return super::generate_shard::run(&args, spec, &schema, job, &bar, &cancel, printer);
+    }
     if args.null_sink {
         let (report, meta) = job.run(&NullSink, &bar, &cancel)?;
         return summarize(&schema, "(null sink)".into(), &report, &meta, printer);

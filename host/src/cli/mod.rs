@@ -5,8 +5,11 @@
 //! diagnostics to stderr.
 
 mod clean;
+mod dataset;
 mod error;
 mod generate;
+mod generate_shard;
+mod k8s;
 mod plugin_cmd;
 mod printer;
 mod progress;
@@ -59,6 +62,12 @@ pub enum Command {
     /// Wasm plugins: inspect what a component exports.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
+    /// Datasets generated in shards (`generate --shard`): status, finalize.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
+    /// Kubernetes manifests that generate a dataset on many machines.
+    #[command(subcommand)]
+    K8s(k8s::K8sCommand),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -80,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Upload(args) => upload::run(*args, &printer),
         Command::Clean(args) => clean::run(args, &printer),
         Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
+        Command::Dataset(cmd) => dataset::run(cmd, &printer),
+        Command::K8s(cmd) => k8s::run(cmd, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

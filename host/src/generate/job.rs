@@ -113,6 +113,22 @@ impl Job {
         &self.plan
     }
 
+    /// Replaces the file plan, e.g. by one shard's slice of the whole dataset's plan
+    /// (`shard::ShardLayout`). Values stay those of the dataset the job was prepared for, since
+    /// they depend only on (seed, schema, field, row index).
+    pub fn with_plan(mut self, plan: Plan) -> Job {
+        self.plan = plan;
+        self
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    pub fn settings(&self) -> &JobSettings {
+        &self.settings
+    }
+
     pub fn source(&self) -> &RowSource {
         &self.source
     }
