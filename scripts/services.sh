@@ -9,6 +9,9 @@
 #           21121 21123 21124 22930 53100 53101 (some on all interfaces)
 #   lite25  Milvus Lite 2.5.1 on 19531 (the C++ `milvus` binary inside the wheel)
 #   lite32  Milvus Lite 3.2.2 on 19532 (Python re-implementation of the gRPC API)
+#   registry  CNCF distribution (OCI) registry from Debian's docker-registry package on
+#           5000, filesystem storage under the state dir, deletes enabled; plus a venv
+#           with the Python `oras` client for interop tests
 #
 # Usage:
 #   scripts/services.sh install [svc...]   install only (venvs + garage binary); for CI caching
@@ -24,7 +27,8 @@
 #   MI_S3_ENDPOINT MI_S3_ACCESS_KEY MI_S3_SECRET_KEY MI_S3_REGION MI_S3_BUCKET MI_S3_TEST_BUCKET
 #   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI, and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
 #   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it), plus always
-#   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5).
+#   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5);
+#   MI_OCI_REGISTRY (HOST:PORT of the registry) and MI_ORAS_PYTHON (venv python with oras).
 # scripts/smoke_services.py checks all of them.
 #
 # Environment:
@@ -42,7 +46,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus lite25 lite32)
+ALL_SERVICES=(garage milvus lite25 lite32 registry)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -52,6 +56,7 @@ GARAGE_ADMIN_PORT=3903
 MILVUS_PORT=19530
 LITE25_PORT=19531
 LITE32_PORT=19532
+REGISTRY_PORT=5000
 # Everything Milvus 2.3.5 standalone listens on besides 19530. All are pinned on
 # the milvus-server command line: its launcher otherwise silently moves a busy
 # port to the next free one. Query coord defaults to 19531 (= LITE25_PORT), so
@@ -90,7 +95,9 @@ GARAGE_VERSION=2.5.0
 VENV_MILVUS=milvus-2.3.5
 VENV_LITE25=milvus-lite-2.5.1
 VENV_LITE32=milvus-lite-3.2.2
+VENV_ORAS=oras-0.2.43
 declare -A VENV_REQS=(
+  [$VENV_ORAS]="oras==0.2.43"
   [$VENV_MILVUS]="milvus==2.3.5 pymilvus==2.4.15 setuptools<81 pyarrow==26.0.1 boto3==1.44.5"
   [$VENV_LITE25]="milvus-lite==2.5.1 pymilvus==2.5.18"
   [$VENV_LITE32]="milvus-lite==3.2.2 pymilvus==2.6.17"
@@ -131,6 +138,7 @@ service_port() {
     milvus) echo "$MILVUS_PORT" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
+    registry) echo "$REGISTRY_PORT" ;;
   esac
 }
 
@@ -142,6 +150,7 @@ service_ports() { # every port a service listens on
       "$MILVUS_DATACOORD_PORT $MILVUS_DATANODE_PORT ${MILVUS_FIXED_PORTS[*]}" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
+    registry) echo "$REGISTRY_PORT" ;;
   esac
 }
 
@@ -364,11 +373,24 @@ install_venv() { # NAME
   log "venv $name ready in $(elapsed "$t0")s"
 }
 
+# Debian's docker-registry package: the binary only (the package starts no service here).
+install_registry() {
+  command -v docker-registry >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "docker-registry not found and apt-get is not available"
+  log "installing docker-registry (Debian package)"
+  if ! apt-get install -y --no-install-recommends docker-registry >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt-get install -y --no-install-recommends docker-registry >/dev/null \
+      || die "apt-get install docker-registry failed"
+  fi
+}
+
 install_for() { # SERVICE...
   local s
   for s in "$@"; do
     case $s in
       garage) install_garage ;;
+      registry) install_registry; install_venv "$VENV_ORAS" ;;
       *) install_venv "$(service_venv "$s")" ;;
     esac
   done
@@ -398,6 +420,7 @@ garage_probe() {
 probe() { # SERVICE
   case $1 in
     garage) garage_probe ;;
+    registry) http_ok "http://$HOST:$REGISTRY_PORT/v2/" ;;
     *) port_open "$(service_port "$1")" && milvus_probe "$1" ;;
   esac
 }
@@ -576,6 +599,26 @@ start_lite32() {
   wait_healthy lite32 "$t0" "$dir/lite32.log"
 }
 
+start_registry() {
+  local dir=$STATE/registry t0
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: $HOST:$REGISTRY_PORT
+EOF
+  t0=$(now)
+  start_bg registry "$dir/registry.log" docker-registry serve "$dir/config.yml"
+  wait_healthy registry "$t0" "$dir/registry.log"
+}
+
 # ---- env.sh ------------------------------------------------------------------------
 # Only services that are running get their variables, so tests can gate on them.
 write_env() {
@@ -602,6 +645,12 @@ write_env() {
     if is_running lite32; then
       printf 'export MI_LITE32_URI=%q\n' "http://$HOST:$LITE32_PORT"
       printf 'export MI_LITE32_PYTHON=%q\n' "$(venv_python "$VENV_LITE32")"
+    fi
+    if is_running registry; then
+      printf 'export MI_OCI_REGISTRY=%q\n' "$HOST:$REGISTRY_PORT"
+    fi
+    if venv_ok "$VENV_ORAS"; then
+      printf 'export MI_ORAS_PYTHON=%q\n' "$(venv_python "$VENV_ORAS")"
     fi
     if venv_ok "$VENV_MILVUS"; then
       printf 'export MI_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"
