@@ -475,3 +475,50 @@ fn classify(e: OciDistributionError, what: String, registry: String) -> Registry
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(e: OciDistributionError) -> &'static str {
+        match classify(e, "acme:dice@1.0.0".into(), "oci://r/".into()) {
+            RegistryError::NotFound { .. } => "not found",
+            RegistryError::NotAuthorized { .. } => "not authorized",
+            RegistryError::DigestMismatch { .. } => "digest mismatch",
+            _ => "other",
+        }
+    }
+
+    #[test]
+    fn client_errors_map_to_distinct_kinds() {
+        let envelope = |code: &str| OciDistributionError::RegistryError {
+            envelope: serde_json::from_str(&format!(
+                r#"{{"errors":[{{"code":"{code}","message":"m"}}]}}"#
+            ))
+            .unwrap(),
+            url: "u".into(),
+        };
+        assert_eq!(kind(envelope("NAME_UNKNOWN")), "not found");
+        assert_eq!(kind(envelope("MANIFEST_UNKNOWN")), "not found");
+        assert_eq!(kind(envelope("UNAUTHORIZED")), "not authorized");
+        assert_eq!(kind(envelope("DENIED")), "not authorized");
+        assert_eq!(kind(envelope("UNSUPPORTED")), "other");
+        let server = |code| OciDistributionError::ServerError {
+            code,
+            url: "u".into(),
+            message: "m".into(),
+        };
+        assert_eq!(kind(server(404)), "not found");
+        assert_eq!(kind(server(401)), "not authorized");
+        assert_eq!(kind(server(403)), "not authorized");
+        assert_eq!(kind(server(500)), "other");
+        assert_eq!(
+            kind(OciDistributionError::UnauthorizedError { url: "u".into() }),
+            "not authorized"
+        );
+        assert_eq!(
+            kind(OciDistributionError::ImageManifestNotFoundError("x".into())),
+            "not found"
+        );
+    }
+}
