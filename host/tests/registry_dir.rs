@@ -103,6 +103,25 @@ fn registry_comes_from_the_project_file_or_the_user_config() {
     )
     .unwrap();
     env.ok(&["plugin", "verify"]);
+    // A package the project does not list yet, used by generate, is recorded in both files.
+    let geo = wasm("geo_gen");
+    env.ok(&[
+        "plugin",
+        "publish",
+        geo.to_str().unwrap(),
+        "--registry",
+        reg.to_str().unwrap(),
+        "--name",
+        "acme:geo",
+        "--version",
+        "0.1.0",
+    ]);
+    env.dice_schema();
+    env.generate(&["--plugin", "acme:dice@^1", "--plugin", "acme:geo@0.1"]);
+    let project = std::fs::read_to_string(env.dir.join("milvus-ingest.toml")).unwrap();
+    assert!(project.contains("\"acme:geo\" = \"^0.1\""), "{project}");
+    assert_eq!(env.lock()["plugin"].as_array().unwrap().len(), 2);
+    env.ok(&["plugin", "verify"]);
     // A broken project file names the file and the problem.
     std::fs::write(
         env.dir.join("milvus-ingest.toml"),
