@@ -281,12 +281,10 @@ impl Session {
         let resolved = self.resolve_fresh(&spec.name, &req)?;
         if let Some(project) = self.project.as_mut() {
             // Recorded like `plugin add`, so the project file and the lock stay in step.
-            let key = spec.name.to_string();
-            if !project.file.plugins.contains_key(&key) {
-                project
-                    .file
-                    .plugins
-                    .insert(key, PluginEntry::Req(req.to_string()));
+            if let std::collections::btree_map::Entry::Vacant(e) =
+                project.file.plugins.entry(spec.name.to_string())
+            {
+                e.insert(PluginEntry::Req(req.to_string()));
                 project.save_file()?;
             }
             project.lock.put(resolved.to_lock(&req.to_string()));
