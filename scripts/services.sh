@@ -15,6 +15,9 @@
 #           --location DIR --skipApiVersionCheck`; development account devstoreaccount1
 #           with its published key; container test-container created at start. Its
 #           independent client (PyPI azure-storage-blob) lives in its own small venv.
+#   registry  CNCF distribution (OCI) registry from Debian's docker-registry package on
+#           5000, filesystem storage under the state dir, deletes enabled; plus a venv
+#           with the Python `oras` client for interop tests
 #
 # Usage:
 #   scripts/services.sh install [svc...]   install only (venvs, garage, azurite); for CI caching
@@ -35,6 +38,7 @@
 #   For azurite: MI_AZURE_BLOB_URL (the emulator root, object_store's AZURITE_BLOB_STORAGE_URL),
 #   MI_AZURE_ENDPOINT (the account's blob service URL, AZURE_STORAGE_ENDPOINT), MI_AZURE_ACCOUNT,
 #   MI_AZURE_KEY, MI_AZURE_CONTAINER, MI_AZURE_PYTHON (python with azure-storage-blob).
+#   MI_OCI_REGISTRY (HOST:PORT of the registry) and MI_ORAS_PYTHON (venv python with oras).
 # scripts/smoke_services.py checks all of them.
 #
 # Environment:
@@ -52,7 +56,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus lite25 lite32 azurite)
+ALL_SERVICES=(garage milvus lite25 lite32 azurite registry)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -63,6 +67,7 @@ MILVUS_PORT=19530
 LITE25_PORT=19531
 LITE32_PORT=19532
 AZURITE_PORT=10000
+REGISTRY_PORT=5000
 # Everything Milvus 2.3.5 standalone listens on besides 19530. All are pinned on
 # the milvus-server command line: its launcher otherwise silently moves a busy
 # port to the next free one. Query coord defaults to 19531 (= LITE25_PORT), so
@@ -110,7 +115,9 @@ VENV_MILVUS=milvus-2.3.5
 VENV_LITE25=milvus-lite-2.5.1
 VENV_LITE32=milvus-lite-3.2.2
 VENV_AZURE=azure-blob   # the independent Azure client of the tests (not the tools venv)
+VENV_ORAS=oras-0.2.43
 declare -A VENV_REQS=(
+  [$VENV_ORAS]="oras==0.2.43"
   [$VENV_MILVUS]="milvus==2.3.5 pymilvus==2.4.15 setuptools<81 pyarrow==26.0.1 boto3==1.44.5"
   [$VENV_LITE25]="milvus-lite==2.5.1 pymilvus==2.5.18"
   [$VENV_LITE32]="milvus-lite==3.2.2 pymilvus==2.6.17"
@@ -158,6 +165,7 @@ service_port() {
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
     azurite) echo "$AZURITE_PORT" ;;
+    registry) echo "$REGISTRY_PORT" ;;
   esac
 }
 
@@ -170,6 +178,7 @@ service_ports() { # every port a service listens on
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
     azurite) echo "$AZURITE_PORT" ;;
+    registry) echo "$REGISTRY_PORT" ;;
   esac
 }
 
@@ -412,12 +421,25 @@ install_azurite() {
   log "azurite installed in $(elapsed "$t0")s"
 }
 
+# Debian's docker-registry package: the binary only (the package starts no service here).
+install_registry() {
+  command -v docker-registry >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "docker-registry not found and apt-get is not available"
+  log "installing docker-registry (Debian package)"
+  if ! apt-get install -y --no-install-recommends docker-registry >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt-get install -y --no-install-recommends docker-registry >/dev/null \
+      || die "apt-get install docker-registry failed"
+  fi
+}
+
 install_for() { # SERVICE...
   local s
   for s in "$@"; do
     case $s in
       garage) install_garage ;;
       azurite) install_azurite; install_venv "$VENV_AZURE" ;;
+      registry) install_registry; install_venv "$VENV_ORAS" ;;
       *) install_venv "$(service_venv "$s")" ;;
     esac
   done
@@ -462,6 +484,7 @@ probe() { # SERVICE
   case $1 in
     garage) garage_probe ;;
     azurite) azurite_probe ;;
+    registry) http_ok "http://$HOST:$REGISTRY_PORT/v2/" ;;
     *) port_open "$(service_port "$1")" && milvus_probe "$1" ;;
   esac
 }
@@ -659,6 +682,26 @@ BlobServiceClient(url, credential={"account_name": account, "account_key": key})
 EOF
 }
 
+start_registry() {
+  local dir=$STATE/registry t0
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: $HOST:$REGISTRY_PORT
+EOF
+  t0=$(now)
+  start_bg registry "$dir/registry.log" docker-registry serve "$dir/config.yml"
+  wait_healthy registry "$t0" "$dir/registry.log"
+}
+
 # ---- env.sh ------------------------------------------------------------------------
 # Only services that are running get their variables, so tests can gate on them.
 write_env() {
@@ -693,6 +736,12 @@ write_env() {
       printf 'export MI_AZURE_KEY=%q\n' "$AZURE_KEY"
       printf 'export MI_AZURE_CONTAINER=%q\n' "$AZURE_TEST_CONTAINER"
       printf 'export MI_AZURE_PYTHON=%q\n' "$(venv_python "$VENV_AZURE")"
+    fi
+    if is_running registry; then
+      printf 'export MI_OCI_REGISTRY=%q\n' "$HOST:$REGISTRY_PORT"
+    fi
+    if venv_ok "$VENV_ORAS"; then
+      printf 'export MI_ORAS_PYTHON=%q\n' "$(venv_python "$VENV_ORAS")"
     fi
     if venv_ok "$VENV_MILVUS"; then
       printf 'export MI_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"

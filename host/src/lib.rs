@@ -9,6 +9,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod milvus;
 pub mod plugin;
+pub mod registry;
 pub mod schema;
 pub mod shard;
 pub mod storage;

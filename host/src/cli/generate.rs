@@ -9,6 +9,7 @@ use clap::{ArgGroup, Args, ValueEnum};
 use serde::Serialize;
 
 use super::error::CliError;
+use super::plugin_registry::{PluginSourceArgs, load_plugin_arg};
 use super::printer::Printer;
 use super::progress::Bar;
 use super::size::parse_size;
@@ -21,7 +22,7 @@ use crate::generate::dataset::GeneratorResolver;
 use crate::generate::engine::OnInvalid;
 use crate::generate::job::{Job, JobSettings, OutputFormat};
 use crate::generate::plan::SplitRequest;
-use crate::plugin::{PluginError, PluginHost, PluginLimits};
+use crate::plugin::{PluginHost, PluginLimits};
 use crate::schema::{Schema, SchemaSource, SchemaStore};
 use crate::storage::sink::ObjectSink;
 use crate::storage::{Location, Store};
@@ -111,9 +112,13 @@ pub struct GenerateArgs {
     /// What to do when a validator reports bad rows.
     #[arg(long, value_enum, default_value_t = OnInvalidArg::Fail)]
     pub on_invalid: OnInvalidArg,
-    /// A Wasm plugin (component) the schema's generators and validators may name; repeatable.
-    #[arg(long = "plugin", value_name = "PATH")]
-    pub plugins: Vec<PathBuf>,
+    /// A Wasm plugin the schema's generators and validators may name: a component file, or a
+    /// registry package NAMESPACE:NAME[@REQ] (resolved through milvus-ingest.lock, then the
+    /// registry); repeatable.
+    #[arg(long = "plugin", value_name = "PATH|NAME[@REQ]")]
+    pub plugins: Vec<String>,
+    #[command(flatten)]
+    pub registry: PluginSourceArgs,
     /// Memory limit per plugin instance, e.g. 256MB, 1GB; a bare number is MB.
     #[arg(long, value_parser = parse_size, default_value = "256MB", value_name = "SIZE")]
     pub plugin_memory: u64,
@@ -152,16 +157,15 @@ fn plugin_host(args: &GenerateArgs) -> Result<Option<PluginHost>, CliError> {
         timeout: Duration::from_secs_f64(args.plugin_timeout),
     };
     let host = PluginHost::new(limits, args.seed).map_err(CliError::failure)?;
-    for path in &args.plugins {
-        host.load(path).map_err(|e| {
-            let read = matches!(e, PluginError::Read { .. });
-            let err = CliError::usage(e);
-            if read {
-                err
-            } else {
-                err.with_hint("build plugins with scripts/build-plugins.sh; `milvus-ingest plugin inspect PATH` shows what a plugin exports")
-            }
-        })?;
+    let mut session = None;
+    for value in &args.plugins {
+        load_plugin_arg(
+            &host,
+            value,
+            &mut session,
+            &args.registry,
+            args.storage.allow_http,
+        )?;
     }
     Ok(Some(host))
 }

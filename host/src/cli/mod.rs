@@ -11,6 +11,8 @@ mod generate;
 mod generate_shard;
 mod k8s;
 mod plugin_cmd;
+mod plugin_new;
+mod plugin_registry;
 mod printer;
 mod progress;
 mod schema_cmd;
@@ -59,7 +61,7 @@ pub enum Command {
     Upload(Box<upload::UploadArgs>),
     /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
     Clean(clean::CleanArgs),
-    /// Wasm plugins: inspect what a component exports.
+    /// Wasm plugins: inspect, publish to and add from registries, scaffold new ones.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
     /// Datasets generated in shards (`generate --shard`): status, finalize.
