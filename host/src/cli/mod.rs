@@ -4,9 +4,11 @@
 //! flags into settings, calls the library, and prints. Data goes to stdout, progress and
 //! diagnostics to stderr.
 
+mod bench;
 mod clean;
 mod error;
 mod generate;
+mod health;
 mod plugin_cmd;
 mod printer;
 mod progress;
@@ -59,6 +61,12 @@ pub enum Command {
     /// Wasm plugins: inspect what a component exports.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
+    /// Measure a collection: search QPS and latency, recall against exact ground truth.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Check a collection: connection, rows, load and index state, query and search latency.
+    /// Exit 0 HEALTHY, 1 DEGRADED, 2 UNHEALTHY (bad flags also exit 2).
+    Health(Box<health::HealthArgs>),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -80,6 +88,8 @@ pub fn main() -> ExitCode {
         Command::Upload(args) => upload::run(*args, &printer),
         Command::Clean(args) => clean::run(args, &printer),
         Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
+        Command::Bench(cmd) => bench::run(cmd, &printer),
+        Command::Health(args) => health::run(*args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
