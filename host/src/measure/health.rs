@@ -126,7 +126,7 @@ pub async fn health_check(options: &HealthOptions) -> HealthReport {
         .values()
         .map(|c| c.get("status").and_then(Value::as_str).unwrap_or("FAIL"))
         .collect();
-    let overall = if statuses.iter().any(|s| *s == "FAIL") {
+    let overall = if statuses.contains(&"FAIL") {
         Overall::Unhealthy
     } else if statuses.iter().all(|s| *s == "OK") {
         Overall::Healthy
