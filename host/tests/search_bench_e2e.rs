@@ -72,6 +72,13 @@ fn wait_indexed(dir: &Path, uri: &str, collection: &str) {
     }
 }
 
+/// The tests take turns on the server, so the QPS comparison is not skewed by a sibling test's
+/// load (other processes may still load the machine: the comparison stays loose).
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
@@ -153,16 +160,18 @@ fn recall(s: &Setup, data: &str, collection: &str, extra: &[&str]) -> Value {
         collection,
         "--top-k",
         "10",
-        "--queries",
-        "200",
         "--no-progress",
     ];
+    if !extra.contains(&"--queries") {
+        args.extend_from_slice(&["--queries", "200"]);
+    }
     args.extend_from_slice(extra);
     json_of(&must(&s.dir, &args))
 }
 
 #[test]
 fn flat_recall_is_exactly_one() {
+    let _turn = turn();
     let s = setup();
     let r = recall(s, "flat", &s.flat, &[]);
     assert_eq!(r["metric"], "L2", "{r:#}");
@@ -178,6 +187,7 @@ fn flat_recall_is_exactly_one() {
 
 #[test]
 fn hnsw_recall_rises_with_ef_and_reaches_095() {
+    let _turn = turn();
     let s = setup();
     let plot = s.dir.join("recall.svg");
     let r = recall(
@@ -213,6 +223,7 @@ fn hnsw_recall_rises_with_ef_and_reaches_095() {
 
 #[test]
 fn brute_force_agrees_with_numpy() {
+    let _turn = turn();
     let s = setup();
     // Dataset rows as queries: the sample is reproducible outside (row k * total / n).
     let data = s.dir.join("numpy");
@@ -257,6 +268,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn bench_search_reports_levels_and_more_qps_with_concurrency() {
+    let _turn = turn();
     let s = setup();
     let csv = s.dir.join("search.csv");
     let out = must(
@@ -320,6 +332,7 @@ fn bench_search_reports_levels_and_more_qps_with_concurrency() {
 
 #[test]
 fn bench_search_counts_errors_and_fails() {
+    let _turn = turn();
     let s = setup();
     let out = run_in(
         &s.dir,
@@ -356,6 +369,7 @@ fn health(s: &Setup, args: &[&str]) -> (Option<i32>, Value) {
 
 #[test]
 fn health_statuses_and_exit_codes() {
+    let _turn = turn();
     let s = setup();
     let generous = [
         "--query-threshold-ms",
