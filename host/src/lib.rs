@@ -7,6 +7,7 @@ pub mod cli;
 pub mod format;
 pub mod fsutil;
 pub mod generate;
+pub mod measure;
 pub mod milvus;
 pub mod plugin;
 pub mod registry;

@@ -4,12 +4,14 @@
 //! flags into settings, calls the library, and prints. Data goes to stdout, progress and
 //! diagnostics to stderr.
 
+mod bench;
 mod clean;
 mod dataset;
 mod error;
 mod generate;
 mod generate_shard;
 mod k8s;
+mod health;
 mod plugin_cmd;
 mod plugin_new;
 mod plugin_registry;
@@ -70,6 +72,12 @@ pub enum Command {
     /// Kubernetes manifests that generate a dataset on many machines.
     #[command(subcommand)]
     K8s(k8s::K8sCommand),
+    /// Measure a collection: search QPS and latency, recall against exact ground truth.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Check a collection: connection, rows, load and index state, query and search latency.
+    /// Exit 0 HEALTHY, 1 DEGRADED, 2 UNHEALTHY (bad flags also exit 2).
+    Health(Box<health::HealthArgs>),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -93,6 +101,8 @@ pub fn main() -> ExitCode {
         Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
         Command::Dataset(cmd) => dataset::run(cmd, &printer),
         Command::K8s(cmd) => k8s::run(cmd, &printer),
+        Command::Bench(cmd) => bench::run(cmd, &printer),
+        Command::Health(args) => health::run(*args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

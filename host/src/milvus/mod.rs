@@ -4,6 +4,7 @@
 //! through the reporter traits, results come back as summaries, failures as [`MilvusError`].
 //! Every RPC goes through the official SDK's generated gRPC client (see [`client`] for why).
 
+pub mod bench_search;
 pub mod client;
 pub mod collection;
 pub mod convert;
@@ -12,6 +13,7 @@ pub mod ddl;
 pub mod error;
 pub mod import;
 pub mod insert;
+pub mod inspect;
 pub mod json_reader;
 pub mod progress;
 pub mod query;
