@@ -9,6 +9,8 @@
 #           21121 21123 21124 22930 53100 53101 (some on all interfaces)
 #   lite25  Milvus Lite 2.5.1 on 19531 (the C++ `milvus` binary inside the wheel)
 #   lite32  Milvus Lite 3.2.2 on 19532 (Python re-implementation of the gRPC API)
+#   mongo   SecantusDB 0.7.0b3 on 27017, a MongoDB-wire server presenting itself as a
+#           one-node replica set (change streams work); GPL, so only ever run as a process
 #
 # Usage:
 #   scripts/services.sh install [svc...]   install only (venvs + garage binary); for CI caching
@@ -23,7 +25,8 @@
 # $STATE/env.sh (source it) exports, for the services that are running:
 #   MI_S3_ENDPOINT MI_S3_ACCESS_KEY MI_S3_SECRET_KEY MI_S3_REGION MI_S3_BUCKET MI_S3_TEST_BUCKET
 #   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI, and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
-#   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it), plus always
+#   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it),
+#   MI_MONGO_URI MI_MONGO_PYTHON (venv with pymongo), plus always
 #   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5).
 # scripts/smoke_services.py checks all of them.
 #
@@ -42,7 +45,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus lite25 lite32)
+ALL_SERVICES=(garage milvus lite25 lite32 mongo)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -52,6 +55,7 @@ GARAGE_ADMIN_PORT=3903
 MILVUS_PORT=19530
 LITE25_PORT=19531
 LITE32_PORT=19532
+MONGO_PORT=27017
 # Everything Milvus 2.3.5 standalone listens on besides 19530. All are pinned on
 # the milvus-server command line: its launcher otherwise silently moves a busy
 # port to the next free one. Query coord defaults to 19531 (= LITE25_PORT), so
@@ -90,10 +94,12 @@ GARAGE_VERSION=2.5.0
 VENV_MILVUS=milvus-2.3.5
 VENV_LITE25=milvus-lite-2.5.1
 VENV_LITE32=milvus-lite-3.2.2
+VENV_MONGO=secantusdb-0.7.0b3
 declare -A VENV_REQS=(
   [$VENV_MILVUS]="milvus==2.3.5 pymilvus==2.4.15 setuptools<81 pyarrow==26.0.1 boto3==1.44.5"
   [$VENV_LITE25]="milvus-lite==2.5.1 pymilvus==2.5.18"
   [$VENV_LITE32]="milvus-lite==3.2.2 pymilvus==2.6.17"
+  [$VENV_MONGO]="SecantusDB==0.7.0b3 pymongo==4.20.1"
 )
 MARKER=.milvus-ingest-venv
 
@@ -121,6 +127,7 @@ service_venv() {
     milvus) echo "$VENV_MILVUS" ;;
     lite25) echo "$VENV_LITE25" ;;
     lite32) echo "$VENV_LITE32" ;;
+    mongo) echo "$VENV_MONGO" ;;
     *) return 1 ;;
   esac
 }
@@ -131,6 +138,7 @@ service_port() {
     milvus) echo "$MILVUS_PORT" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
+    mongo) echo "$MONGO_PORT" ;;
   esac
 }
 
@@ -142,6 +150,7 @@ service_ports() { # every port a service listens on
       "$MILVUS_DATACOORD_PORT $MILVUS_DATANODE_PORT ${MILVUS_FIXED_PORTS[*]}" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
+    mongo) echo "$MONGO_PORT" ;;
   esac
 }
 
@@ -391,6 +400,16 @@ utility.list_collections(timeout=5, using="probe")
 EOF
 }
 
+mongo_uri() { echo "mongodb://$HOST:$MONGO_PORT/?directConnection=true"; }
+
+mongo_probe() { # a real `ping` with pymongo
+  timeout 20 "$(venv_python "$VENV_MONGO")" - "$(mongo_uri)" >/dev/null 2>&1 <<'EOF'
+import sys
+from pymongo import MongoClient
+MongoClient(sys.argv[1], serverSelectionTimeoutMS=3000).admin.command("ping")
+EOF
+}
+
 garage_probe() {
   http_ok "http://$HOST:$GARAGE_ADMIN_PORT/health" && port_open "$GARAGE_S3_PORT"
 }
@@ -398,6 +417,7 @@ garage_probe() {
 probe() { # SERVICE
   case $1 in
     garage) garage_probe ;;
+    mongo) port_open "$MONGO_PORT" && mongo_probe ;;
     *) port_open "$(service_port "$1")" && milvus_probe "$1" ;;
   esac
 }
@@ -576,6 +596,15 @@ start_lite32() {
   wait_healthy lite32 "$t0" "$dir/lite32.log"
 }
 
+start_mongo() {
+  local dir=$STATE/mongo t0
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  t0=$(now)
+  start_bg mongo "$dir/mongo.log" "$(venv_dir "$VENV_MONGO")/bin/secantusd-py" \
+    --host "$HOST" --port "$MONGO_PORT" --storage-path "$dir/data"
+  wait_healthy mongo "$t0" "$dir/mongo.log"
+}
+
 # ---- env.sh ------------------------------------------------------------------------
 # Only services that are running get their variables, so tests can gate on them.
 write_env() {
@@ -602,6 +631,10 @@ write_env() {
     if is_running lite32; then
       printf 'export MI_LITE32_URI=%q\n' "http://$HOST:$LITE32_PORT"
       printf 'export MI_LITE32_PYTHON=%q\n' "$(venv_python "$VENV_LITE32")"
+    fi
+    if is_running mongo; then
+      printf 'export MI_MONGO_URI=%q\n' "$(mongo_uri)"
+      printf 'export MI_MONGO_PYTHON=%q\n' "$(venv_python "$VENV_MONGO")"
     fi
     if venv_ok "$VENV_MILVUS"; then
       printf 'export MI_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"
