@@ -8,6 +8,8 @@ pub mod format;
 pub mod fsutil;
 pub mod generate;
 pub mod milvus;
+pub mod mongo;
 pub mod plugin;
 pub mod schema;
 pub mod storage;
+pub mod sync;

@@ -13,6 +13,7 @@ mod progress;
 mod schema_cmd;
 mod size;
 mod storage_args;
+mod sync;
 mod table;
 mod to_milvus;
 mod to_milvus_import;
@@ -59,6 +60,8 @@ pub enum Command {
     /// Wasm plugins: inspect what a component exports.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
+    /// Keep a Milvus collection in sync with MongoDB, through a sync-handler plugin per type.
+    Sync(Box<sync::SyncArgs>),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Upload(args) => upload::run(*args, &printer),
         Command::Clean(args) => clean::run(args, &printer),
         Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
+        Command::Sync(args) => sync::run(*args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

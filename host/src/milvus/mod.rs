@@ -4,6 +4,7 @@
 //! through the reporter traits, results come back as summaries, failures as [`MilvusError`].
 //! Every RPC goes through the official SDK's generated gRPC client (see [`client`] for why).
 
+pub mod alias;
 pub mod client;
 pub mod collection;
 pub mod convert;
@@ -15,6 +16,7 @@ pub mod insert;
 pub mod json_reader;
 pub mod progress;
 pub mod query;
+pub mod upsert;
 pub mod values;
 pub mod verify;
 

@@ -29,7 +29,7 @@ pub use generator::PluginGenerator;
 pub use host::{PluginHost, PluginLimits};
 pub use inspect::{inspect, inspect_text};
 pub use loaded::{FunctionDesc, HandlerDesc, LoadedPlugin, PluginInfo};
-pub use sync::{Converted, SkippedDoc, SyncHandler};
+pub use sync::{Converted, DeletedDoc, SkippedDoc, SyncHandler};
 pub use validator::PluginValidator;
 pub use wit::{ACCEPTED_VERSIONS, World};
 

@@ -15,12 +15,24 @@ pub struct SkippedDoc {
     pub reason: String,
 }
 
+/// A document that means "delete this entity" (e.g. soft-deleted: `deleted_at` set).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeletedDoc {
+    /// Position in the converted slice.
+    pub index: usize,
+    /// The primary-key value to delete, as a string (the pipeline converts it to the pk's type).
+    pub id: String,
+}
+
 /// The outcome of one `convert` call.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Converted {
     /// (position in the input, entity as a JSON object).
     pub entities: Vec<(usize, serde_json::Map<String, serde_json::Value>)>,
     pub skipped: Vec<SkippedDoc>,
+    /// Documents that mean "delete this entity" (e.g. soft-deleted: `deleted_at` set). `id` is the
+    /// primary-key value to delete, as a string (the pipeline converts it to the pk's type).
+    pub deletes: Vec<DeletedDoc>,
 }
 
 /// One collection type served by a sync-handler plugin.
