@@ -44,6 +44,12 @@ fn base_args<'a>(
     ]
 }
 
+fn with_sync(v: &[String]) -> Vec<&str> {
+    std::iter::once("sync")
+        .chain(v.iter().map(String::as_str))
+        .collect()
+}
+
 fn refs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -148,7 +154,7 @@ async fn a_killed_run_resumes_to_the_exact_set() {
     let mut args = base_args(dir.path(), t.0, &mongo, &milvus);
     args[7] = db.into();
     args.extend(["-b".into(), "50".into(), "--concurrency".into(), "2".into()]);
-    let mut child = command(dir.path(), &refs(&args)).spawn().unwrap();
+    let mut child = command(dir.path(), &with_sync(&args)).spawn().unwrap();
     wait_until(120, "a first checkpoint", || {
         checkpoint(dir.path(), t.0).is_some_and(|c| c["read"].as_u64().unwrap_or(0) >= 300)
     })
@@ -165,7 +171,7 @@ async fn a_killed_run_resumes_to_the_exact_set() {
     // Other flags would skip or repeat documents: refused, exit 2.
     let mut other = args.clone();
     other.extend(["--resume".into(), "--days".into(), "3".into()]);
-    let out = run(dir.path(), &refs(&other));
+    let out = run(dir.path(), &with_sync(&other));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("--days"), "{}", text(&out));
 
@@ -191,7 +197,7 @@ async fn follow_applies_changes_also_those_made_while_it_was_down() {
     let mut args = base_args(dir.path(), t.0, &mongo, &milvus);
     args[7] = db.into();
     args.push("--follow".into());
-    let mut follower = command(dir.path(), &refs(&args)).spawn().unwrap();
+    let mut follower = command(dir.path(), &with_sync(&args)).spawn().unwrap();
     wait_until(120, "the initial pass", || {
         checkpoint(dir.path(), t.0).is_some_and(|c| c["scan_complete"] == true)
     })
@@ -251,7 +257,7 @@ async fn follow_applies_changes_also_those_made_while_it_was_down() {
     let p3 = pos(&state, 11);
     state.remove(p3);
     args.push("--resume".into());
-    let mut follower = command(dir.path(), &refs(&args)).spawn().unwrap();
+    let mut follower = command(dir.path(), &with_sync(&args)).spawn().unwrap();
     let (good, _) = expectations("episodic_memory", &state);
     let want_len = good.len();
     let id2hex = id2.to_hex();
