@@ -18,6 +18,8 @@
 #   registry  CNCF distribution (OCI) registry from Debian's docker-registry package on
 #           5000, filesystem storage under the state dir, deletes enabled; plus a venv
 #           with the Python `oras` client for interop tests
+#   mongo   SecantusDB 0.7.0b3 on 27017, a MongoDB-wire server presenting itself as a
+#           one-node replica set (change streams work); GPL, so only ever run as a process
 #
 # Usage:
 #   scripts/services.sh install [svc...]   install only (venvs, garage, azurite); for CI caching
@@ -33,6 +35,7 @@
 #   MI_S3_ENDPOINT MI_S3_ACCESS_KEY MI_S3_SECRET_KEY MI_S3_REGION MI_S3_BUCKET MI_S3_TEST_BUCKET
 #   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI, and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
 #   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it), plus always
+#   MI_MONGO_URI MI_MONGO_PYTHON (SecantusDB; venv with pymongo),
 #   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5), and
 #   MI_K8S_VALIDATE (kubernetes-validate in its own small venv: offline Kubernetes schema checks).
 #   For azurite: MI_AZURE_BLOB_URL (the emulator root, object_store's AZURITE_BLOB_STORAGE_URL),
@@ -56,7 +59,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus lite25 lite32 azurite registry)
+ALL_SERVICES=(garage milvus lite25 lite32 azurite registry mongo)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -68,6 +71,7 @@ LITE25_PORT=19531
 LITE32_PORT=19532
 AZURITE_PORT=10000
 REGISTRY_PORT=5000
+MONGO_PORT=27017
 # Everything Milvus 2.3.5 standalone listens on besides 19530. All are pinned on
 # the milvus-server command line: its launcher otherwise silently moves a busy
 # port to the next free one. Query coord defaults to 19531 (= LITE25_PORT), so
@@ -116,12 +120,14 @@ VENV_LITE25=milvus-lite-2.5.1
 VENV_LITE32=milvus-lite-3.2.2
 VENV_AZURE=azure-blob   # the independent Azure client of the tests (not the tools venv)
 VENV_ORAS=oras-0.2.43
+VENV_MONGO=secantusdb-0.7.0b3
 declare -A VENV_REQS=(
   [$VENV_ORAS]="oras==0.2.43"
   [$VENV_MILVUS]="milvus==2.3.5 pymilvus==2.4.15 setuptools<81 pyarrow==26.0.1 boto3==1.44.5"
   [$VENV_LITE25]="milvus-lite==2.5.1 pymilvus==2.5.18"
   [$VENV_LITE32]="milvus-lite==3.2.2 pymilvus==2.6.17"
   [$VENV_AZURE]="azure-storage-blob==12.31.1"
+  [$VENV_MONGO]="SecantusDB==0.7.0b3 pymongo==4.20.1"
 )
 MARKER=.milvus-ingest-venv
 # kubernetes-validate (offline schema checks of `k8s job` manifests; kubeconform is not on a
@@ -154,6 +160,7 @@ service_venv() {
     lite25) echo "$VENV_LITE25" ;;
     lite32) echo "$VENV_LITE32" ;;
     azurite) echo "$VENV_AZURE" ;;
+    mongo) echo "$VENV_MONGO" ;;
     *) return 1 ;;
   esac
 }
@@ -166,6 +173,7 @@ service_port() {
     lite32) echo "$LITE32_PORT" ;;
     azurite) echo "$AZURITE_PORT" ;;
     registry) echo "$REGISTRY_PORT" ;;
+    mongo) echo "$MONGO_PORT" ;;
   esac
 }
 
@@ -179,6 +187,7 @@ service_ports() { # every port a service listens on
     lite32) echo "$LITE32_PORT" ;;
     azurite) echo "$AZURITE_PORT" ;;
     registry) echo "$REGISTRY_PORT" ;;
+    mongo) echo "$MONGO_PORT" ;;
   esac
 }
 
@@ -463,6 +472,16 @@ utility.list_collections(timeout=5, using="probe")
 EOF
 }
 
+mongo_uri() { echo "mongodb://$HOST:$MONGO_PORT/?directConnection=true"; }
+
+mongo_probe() { # a real `ping` with pymongo
+  timeout 20 "$(venv_python "$VENV_MONGO")" - "$(mongo_uri)" >/dev/null 2>&1 <<'EOF'
+import sys
+from pymongo import MongoClient
+MongoClient(sys.argv[1], serverSelectionTimeoutMS=3000).admin.command("ping")
+EOF
+}
+
 garage_probe() {
   http_ok "http://$HOST:$GARAGE_ADMIN_PORT/health" && port_open "$GARAGE_S3_PORT"
 }
@@ -485,6 +504,7 @@ probe() { # SERVICE
     garage) garage_probe ;;
     azurite) azurite_probe ;;
     registry) http_ok "http://$HOST:$REGISTRY_PORT/v2/" ;;
+    mongo) port_open "$MONGO_PORT" && mongo_probe ;;
     *) port_open "$(service_port "$1")" && milvus_probe "$1" ;;
   esac
 }
@@ -702,6 +722,15 @@ EOF
   wait_healthy registry "$t0" "$dir/registry.log"
 }
 
+start_mongo() {
+  local dir=$STATE/mongo t0
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  t0=$(now)
+  start_bg mongo "$dir/mongo.log" "$(venv_dir "$VENV_MONGO")/bin/secantusd-py" \
+    --host "$HOST" --port "$MONGO_PORT" --storage-path "$dir/data"
+  wait_healthy mongo "$t0" "$dir/mongo.log"
+}
+
 # ---- env.sh ------------------------------------------------------------------------
 # Only services that are running get their variables, so tests can gate on them.
 write_env() {
@@ -742,6 +771,10 @@ write_env() {
     fi
     if venv_ok "$VENV_ORAS"; then
       printf 'export MI_ORAS_PYTHON=%q\n' "$(venv_python "$VENV_ORAS")"
+    fi
+    if is_running mongo; then
+      printf 'export MI_MONGO_URI=%q\n' "$(mongo_uri)"
+      printf 'export MI_MONGO_PYTHON=%q\n' "$(venv_python "$VENV_MONGO")"
     fi
     if venv_ok "$VENV_MILVUS"; then
       printf 'export MI_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"

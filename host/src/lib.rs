@@ -9,6 +9,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod measure;
 pub mod milvus;
+pub mod mongo;
 pub mod plugin;
 pub mod registry;
 pub mod schema;

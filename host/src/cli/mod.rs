@@ -20,6 +20,7 @@ mod progress;
 mod schema_cmd;
 mod size;
 mod storage_args;
+mod sync;
 mod table;
 mod to_milvus;
 mod to_milvus_import;
@@ -78,6 +79,8 @@ pub enum Command {
     /// Check a collection: connection, rows, load and index state, query and search latency.
     /// Exit 0 HEALTHY, 1 DEGRADED, 2 UNHEALTHY (bad flags also exit 2).
     Health(Box<health::HealthArgs>),
+    /// Keep a Milvus collection in sync with MongoDB, through a sync-handler plugin per type.
+    Sync(Box<sync::SyncArgs>),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -103,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::K8s(cmd) => k8s::run(cmd, &printer),
         Command::Bench(cmd) => bench::run(cmd, &printer),
         Command::Health(args) => health::run(*args, &printer),
+        Command::Sync(args) => sync::run(*args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! Every RPC goes through the official SDK's generated gRPC client (see [`client`] for why).
 
 pub mod bench_search;
+pub mod alias;
 pub mod client;
 pub mod collection;
 pub mod convert;
@@ -17,6 +18,7 @@ pub mod inspect;
 pub mod json_reader;
 pub mod progress;
 pub mod query;
+pub mod upsert;
 pub mod values;
 pub mod verify;
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `sync` throughput: N episodic_memory documents (1024-d vectors) from a mongodump .bson file
+# into Milvus 2.3.5 through the episodic_memory sync handler, against `to-milvus insert` of the
+# very same entities (exported from what sync wrote) from Parquet, on the same server in the
+# same run. Goal: sync >= 0.8x the insert rate. Both into fresh, indexed, loaded collections;
+# both timed wall-clock including collection setup and the final flush.
+# Needs `scripts/services.sh up milvus mongo` (MI_MILVUS23_URI, MI_PYTHON, MI_MONGO_PYTHON) and a
+# release build (BIN, default target/release/milvus-ingest). N: SYNC_DOCS (default 100000).
+# Results: bench/out/sync.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STATE=${MILVUS_INGEST_SERVICES_DIR:-/tmp/milvus-ingest-services}
+# shellcheck disable=SC1091
+set -a; . "$STATE/env.sh"; set +a
+BIN=${BIN:-target/release/milvus-ingest}
+URI=${MI_MILVUS23_URI:?services not up: run scripts/services.sh up milvus}
+PY=${MI_PYTHON:?services not up}
+MPY=${MI_MONGO_PYTHON:?mongo venv missing: run scripts/services.sh up mongo}
+N=${SYNC_DOCS:-100000}
+WORK=${SYNC_WORK:-$(mktemp -d)}
+OUT=bench/out/sync.md
+mkdir -p bench/out "$WORK"
+NAME=bench_sync_episodic
+now() { date +%s.%N; }
+drop() { "$PY" - "$URI" "$@" <<'PYEOF'
+import sys, warnings
+warnings.filterwarnings("ignore")
+from pymilvus import connections, utility, Collection
+connections.connect(uri=sys.argv[1])
+for name in sys.argv[2:]:
+    if utility.has_collection(name):
+        real = Collection(name).name
+        for a in utility.list_aliases(real):
+            utility.drop_alias(a)
+        utility.drop_collection(real)
+PYEOF
+}
+
+[ -s "$WORK/dump.bson" ] || "$MPY" bench/sync_fixture.py "$N" "$WORK/dump.bson" 7
+"$MPY" -c 'import bson,sys; print("\n".join(str(d["_id"]) for d in bson.decode_file_iter(open(sys.argv[1],"rb"))))' \
+  "$WORK/dump.bson" > "$WORK/ids.txt"
+echo "fixture: $N documents, $(du -h "$WORK/dump.bson" | cut -f1) of BSON" >&2
+
+rate() { "$PY" -c "print(round($1 / ($3 - $2)))"; }
+printf '| run | documents | seconds (wall, incl. setup + flush) | rows/s | tool-reported rows/s |\n|---|---|---|---|---|\n' > "$OUT"
+for b in 500 2000; do
+  drop "$NAME"
+  t0=$(now)
+  json=$("$BIN" --output json sync -c episodic_memory --from-file "$WORK/dump.bson" --milvus-name "$NAME" \
+    --uri "$URI" -b "$b" --state-dir "$WORK/state" --no-progress)
+  t1=$(now)
+  up=$(echo "$json" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["upserted"], round(d["rows_per_second"]))')
+  echo "| sync -b $b (dump .bson → handler → upsert) | ${up% *} | $("$PY" -c "print(round($t1-$t0,1))") | $(rate "$N" "$t0" "$t1") | ${up#* } |" >> "$OUT"
+  SYNC_RATE=$(rate "$N" "$t0" "$t1")
+done
+"$PY" bench/sync_export.py "$URI" "$NAME" "$WORK/ids.txt" "$WORK/parquet"
+t0=$(now)
+json=$("$BIN" --output json to-milvus insert "$WORK/parquet" --uri "$URI" --collection-name "${NAME}_insert" \
+  --drop-if-exists --no-progress)
+t1=$(now)
+INSERT_RATE=$(rate "$N" "$t0" "$t1")
+echo "| to-milvus insert (same entities from Parquet, defaults) | $N | $("$PY" -c "print(round($t1-$t0,1))") | $INSERT_RATE | $(echo "$json" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)["rows_per_second"]))') |" >> "$OUT"
+echo "" >> "$OUT"
+echo "sync (-b 2000) / insert: $("$PY" -c "print(round($SYNC_RATE / $INSERT_RATE, 2))")x (goal >= 0.8x)" >> "$OUT"
+drop "$NAME" "${NAME}_insert"
+cat "$OUT"

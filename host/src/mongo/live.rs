@@ -1,0 +1,291 @@
+//! A live MongoDB collection: one cursor ordered by `_id` (resuming is `_id > last`, never
+//! skip/limit paging, which is slow on deep pages and skips or repeats documents), and its
+//! change stream for `--follow`.
+
+use std::time::Duration;
+
+use bson::{Bson, Document, doc};
+use futures::TryStreamExt;
+use mongodb::change_stream::ChangeStream;
+use mongodb::change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken};
+use mongodb::options::{ClientOptions, FullDocumentType};
+use mongodb::{Client, Collection, Cursor};
+
+use super::doc::SourceDoc;
+use super::error::MongoError;
+
+/// The URI without its credentials, for messages and checkpoints.
+pub fn redact_uri(uri: &str) -> String {
+    match (uri.find("://"), uri.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &uri[..s], &uri[at + 1..]),
+        _ => uri.to_string(),
+    }
+}
+
+/// One collection of a live server.
+pub struct LiveSource {
+    client: Client,
+    coll: Collection<Document>,
+    uri: String,
+    pub database: String,
+    pub collection: String,
+}
+
+/// One change applied by `--follow`.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Insert, update (with the document looked up after it) or replace.
+    Upsert(SourceDoc),
+    /// The document with this `_id` was deleted.
+    Delete(Bson),
+}
+
+impl LiveSource {
+    /// Connects and checks the server answers (a `ping`), so a wrong URI fails before any work.
+    /// `database` falls back to the URI's default database, then to `fallback_db`.
+    pub async fn connect(
+        uri: &str,
+        database: Option<&str>,
+        fallback_db: &str,
+        collection: &str,
+    ) -> Result<LiveSource, MongoError> {
+        let shown = redact_uri(uri);
+        if uri.starts_with("mongodb+srv://") {
+            return Err(MongoError::BadUri {
+                reason: format!(
+                    "{shown}: mongodb+srv:// needs DNS SRV lookups, which this build leaves out; use the mongodb:// seed list form"
+                ),
+            });
+        }
+        let mut options = ClientOptions::parse(uri)
+            .await
+            .map_err(|e| MongoError::BadUri {
+                reason: format!("{shown}: {e}"),
+            })?;
+        options.app_name = Some("milvus-ingest".into());
+        if options.server_selection_timeout.is_none() {
+            options.server_selection_timeout = Some(Duration::from_secs(10));
+        }
+        let db = database
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .or_else(|| options.default_database.clone())
+            .unwrap_or_else(|| fallback_db.to_string());
+        if db.is_empty() {
+            return Err(MongoError::Usage(
+                "no MongoDB database: pass --mongo-db (or MONGODB_DATABASE), or name it in the URI"
+                    .into(),
+            ));
+        }
+        let client = Client::with_options(options).map_err(|e| MongoError::BadUri {
+            reason: format!("{shown}: {e}"),
+        })?;
+        client
+            .database("admin")
+            .run_command(doc! {"ping": 1})
+            .await
+            .map_err(|e| MongoError::Connect {
+                uri: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        let coll = client.database(&db).collection::<Document>(collection);
+        Ok(LiveSource {
+            client,
+            coll,
+            uri: shown,
+            database: db,
+            collection: collection.to_string(),
+        })
+    }
+
+    /// `database.collection`, for messages.
+    pub fn namespace(&self) -> String {
+        format!("{}.{}", self.database, self.collection)
+    }
+
+    /// The URI without credentials.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    fn query_error(&self, operation: &'static str, e: mongodb::error::Error) -> MongoError {
+        MongoError::Query {
+            operation,
+            namespace: self.namespace(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Documents matching `filter` with `_id > after`, in `_id` order, at most `limit`.
+    pub async fn scan(
+        &self,
+        filter: Document,
+        after: Option<&Bson>,
+        limit: Option<u64>,
+        batch_size: u32,
+    ) -> Result<Scan, MongoError> {
+        let mut clauses = Vec::new();
+        if !filter.is_empty() {
+            clauses.push(filter);
+        }
+        if let Some(last) = after {
+            clauses.push(doc! {"_id": {"$gt": last.clone()}});
+        }
+        let filter = match clauses.len() {
+            0 => doc! {},
+            1 => clauses.pop().expect("one"),
+            _ => doc! {"$and": clauses},
+        };
+        let mut find = self
+            .coll
+            .find(filter)
+            .sort(doc! {"_id": 1})
+            .batch_size(batch_size.max(1));
+        if let Some(l) = limit {
+            find = find.limit(i64::try_from(l).unwrap_or(i64::MAX));
+        }
+        let cursor = find.await.map_err(|e| self.query_error("find", e))?;
+        Ok(Scan {
+            cursor,
+            left: limit,
+            namespace: self.namespace(),
+        })
+    }
+
+    /// Whether the server can open change streams (a replica set member or a mongos); the
+    /// reason when not.
+    pub async fn change_streams(&self) -> Result<Result<(), String>, MongoError> {
+        let hello = self
+            .client
+            .database("admin")
+            .run_command(doc! {"hello": 1})
+            .await
+            .map_err(|e| self.query_error("hello", e))?;
+        if hello.get_str("setName").is_ok() || hello.get_str("msg") == Ok("isdbgrid") {
+            Ok(Ok(()))
+        } else {
+            Ok(Err("a standalone server".to_string()))
+        }
+    }
+
+    /// Opens the collection's change stream (inserts, updates with the document looked up,
+    /// replaces, deletes) after `resume` when given, else from now.
+    pub async fn watch(&self, resume: Option<ResumeToken>) -> Result<Changes, MongoError> {
+        let stream = self
+            .coll
+            .watch()
+            .pipeline([doc! {"$match": {"operationType": {"$in": ["insert", "update", "replace", "delete"]}}}])
+            .full_document(FullDocumentType::UpdateLookup)
+            .max_await_time(Duration::from_millis(500))
+            .resume_after(resume)
+            .await
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("replica set") || text.contains("40573") {
+                    MongoError::NoChangeStream {
+                        uri: self.uri.clone(),
+                        reason: text,
+                    }
+                } else {
+                    self.query_error("watch", e)
+                }
+            })?;
+        Ok(Changes {
+            stream,
+            namespace: self.namespace(),
+        })
+    }
+}
+
+/// An open `_id`-ordered cursor.
+pub struct Scan {
+    cursor: Cursor<Document>,
+    left: Option<u64>,
+    namespace: String,
+}
+
+impl Scan {
+    /// Up to `n` more documents; empty at the end.
+    pub async fn next_batch(&mut self, n: usize) -> Result<Vec<SourceDoc>, MongoError> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n && self.left != Some(0) {
+            match self.cursor.try_next().await {
+                Ok(Some(d)) => {
+                    out.push(SourceDoc::from_document(d));
+                    if let Some(l) = &mut self.left {
+                        *l -= 1;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(MongoError::Query {
+                        operation: "find",
+                        namespace: self.namespace.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An open change stream.
+pub struct Changes {
+    stream: ChangeStream<ChangeStreamEvent<Document>>,
+    namespace: String,
+}
+
+impl Changes {
+    /// The token to resume after everything returned so far (None before the server gave one).
+    pub fn resume_token(&self) -> Option<ResumeToken> {
+        self.stream.resume_token()
+    }
+
+    /// Changes available now, at most `n`: waits up to the server's await time for the first,
+    /// then takes what is already there. Empty when nothing happened meanwhile.
+    pub async fn next_changes(&mut self, n: usize) -> Result<Vec<Change>, MongoError> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let event = self
+                .stream
+                .next_if_any()
+                .await
+                .map_err(|e| MongoError::Query {
+                    operation: "change stream",
+                    namespace: self.namespace.clone(),
+                    reason: e.to_string(),
+                })?;
+            let Some(event) = event else { break };
+            let id = event
+                .document_key
+                .as_ref()
+                .and_then(|k| k.get("_id").cloned())
+                .unwrap_or(Bson::Null);
+            match event.operation_type {
+                OperationType::Insert | OperationType::Update | OperationType::Replace => {
+                    match event.full_document {
+                        Some(d) => out.push(Change::Upsert(SourceDoc::from_document(d))),
+                        // Updated, then deleted before the lookup: the delete event follows.
+                        None => out.push(Change::Delete(id)),
+                    }
+                }
+                OperationType::Delete => out.push(Change::Delete(id)),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A resume token as Extended JSON (for the checkpoint file) and back.
+pub fn token_to_json(token: &ResumeToken) -> serde_json::Value {
+    bson::to_bson(token)
+        .map(|b| b.into_canonical_extjson())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+pub fn token_from_json(value: &serde_json::Value) -> Result<ResumeToken, String> {
+    let b = Bson::try_from(value.clone()).map_err(|e| e.to_string())?;
+    bson::from_bson(b).map_err(|e| e.to_string())
+}

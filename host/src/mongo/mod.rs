@@ -1,0 +1,19 @@
+//! MongoDB as a source for `sync`: a live server through the official driver (`live`), or the
+//! files `mongodump` and `mongoexport` write (`files`). Both hand out documents as
+//! [`SourceDoc`]s: the `_id` plus the document as relaxed Extended JSON, which is what sync
+//! handlers read.
+//!
+//! This module and `milvus/`, `storage/` are the only ones that talk to the network. It never
+//! prints; failures come back as [`MongoError`].
+
+pub mod doc;
+pub mod error;
+pub mod files;
+pub mod filter;
+pub mod live;
+
+pub use doc::{SourceDoc, id_key};
+pub use error::MongoError;
+pub use files::FileSource;
+pub use filter::{TimeWindow, parse_instant};
+pub use live::{Change, LiveSource};

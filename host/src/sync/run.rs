@@ -1,0 +1,627 @@
+//! The initial pass: read the source in batches (live: one cursor in `_id` order; files: file
+//! order), convert and check each batch on this thread while earlier batches are being written
+//! (up to `concurrency` requests in flight), and advance the checkpoint over the longest prefix
+//! of batches Milvus acknowledged. A run killed at any point re-reads at most the batches that
+//! were in flight, and upserts make writing them again harmless.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bson::Bson;
+use tokio::task::{JoinSet, block_in_place};
+
+use super::batch::{Item, Prepared, prepare};
+use super::checkpoint::{Checkpoint, Identity, checkpoint_path};
+use super::error::SyncError;
+use super::follow::follow;
+use super::handlers::ResolvedHandler;
+use super::report::{ReportFile, SyncReporter, SyncSummary};
+use super::target::{Target, ensure, handler_schema};
+use super::write::send;
+use crate::milvus::collection::flush;
+use crate::milvus::query::Pk;
+use crate::milvus::{Client, MilvusError};
+use crate::mongo::live::{Scan, token_from_json, token_to_json};
+use crate::mongo::{FileSource, LiveSource, MongoError, TimeWindow};
+use crate::schema::Schema;
+
+/// Where documents come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A live server; `database` overrides the handler's (and the URI's) default.
+    Live {
+        uri: String,
+        database: Option<String>,
+    },
+    /// mongodump / mongoexport files, read in this order.
+    Files(Vec<PathBuf>),
+}
+
+/// How to run, resolved from flags by the CLI.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Documents per handler call and per request.
+    pub batch_size: usize,
+    /// Read at most this many documents (counted across resumed runs).
+    pub limit: Option<u64>,
+    pub days: Option<u32>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Write requests in flight.
+    pub concurrency: usize,
+    /// Attempts per request for transient errors.
+    pub attempts: u32,
+    /// Batches converted at once (one thread each).
+    pub convert_threads: usize,
+    pub dry_run: bool,
+    pub resume: bool,
+    pub follow: bool,
+    /// Where the checkpoint lives (see [`super::checkpoint`]).
+    pub state_dir: PathBuf,
+    pub report: Option<PathBuf>,
+    /// Write to this Milvus name instead of the handler's.
+    pub milvus_name: Option<String>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            batch_size: 500,
+            limit: None,
+            days: None,
+            since: None,
+            until: None,
+            concurrency: 4,
+            attempts: 6,
+            convert_threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
+            dry_run: false,
+            resume: false,
+            follow: false,
+            state_dir: super::checkpoint::default_state_dir(),
+            report: None,
+            milvus_name: None,
+        }
+    }
+}
+
+/// Everything the batches of one run share.
+pub(crate) struct Ctx<'a> {
+    pub client: Option<&'a Client>,
+    pub handler: &'a ResolvedHandler,
+    pub schema: Arc<Schema>,
+    pub pk_field: String,
+    /// The name written to (an alias) and the real collection behind it.
+    pub name: String,
+    pub real: String,
+    pub options: &'a SyncOptions,
+    pub checkpoint_path: PathBuf,
+}
+
+/// The per-document bookkeeping shared by the scan and `--follow`.
+pub(crate) struct Books {
+    pub summary: SyncSummary,
+    pub report: Option<ReportFile>,
+}
+
+impl Books {
+    pub fn skipped(&mut self, prepared: &Prepared) -> Result<(), SyncError> {
+        self.summary.converted += prepared.converted;
+        self.summary.collapsed += prepared.collapsed;
+        for s in &prepared.skipped {
+            self.summary.skip(&s.reason);
+            if let Some(r) = &mut self.report {
+                r.line(&s.id, "skipped", &s.reason)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn failed(&mut self, keys: &[Pk], error: &MilvusError) -> Result<(), SyncError> {
+        self.summary.failed += keys.len() as u64;
+        let reason = format!("write failed: {error}");
+        if let Some(r) = &mut self.report {
+            for k in keys {
+                let id = match k {
+                    Pk::Int(i) => i.to_string(),
+                    Pk::Str(s) => s.clone(),
+                };
+                r.line(&id, "failed", &reason)?;
+            }
+        }
+        self.summary.failures.push(error.to_string());
+        Ok(())
+    }
+}
+
+/// Where a batch ends in the source, so the checkpoint can move past it once acknowledged.
+#[derive(Debug, Clone)]
+struct Mark {
+    last_id: Option<Bson>,
+    position: u64,
+    read: u64,
+}
+
+/// Acknowledged batches, applied to the checkpoint in order.
+struct Acks {
+    next: u64,
+    done: BTreeMap<u64, Mark>,
+}
+
+impl Acks {
+    /// Records `seq`; true when the checkpoint moved.
+    fn ack(&mut self, seq: u64, mark: Mark, cp: &mut Checkpoint) -> bool {
+        self.done.insert(seq, mark);
+        let mut moved = false;
+        while let Some(m) = self.done.remove(&self.next) {
+            if let Some(id) = m.last_id {
+                cp.last_id = Some(id.into_canonical_extjson());
+            }
+            cp.position = m.position;
+            cp.read = m.read;
+            self.next += 1;
+            moved = true;
+        }
+        moved
+    }
+}
+
+enum Reader {
+    Live(Box<Scan>),
+    Files {
+        source: FileSource,
+        left: Option<u64>,
+    },
+}
+
+/// What a write task hands back: (batch, its end in the source, its keys, upserted rows,
+/// deleted keys, retries, outcome).
+type Done = (
+    u64,
+    Mark,
+    Vec<Pk>,
+    usize,
+    usize,
+    u64,
+    Result<(), MilvusError>,
+);
+
+impl Reader {
+    /// Up to `n` items, with how many file documents were consumed to get them.
+    async fn next(&mut self, n: usize) -> Result<(Vec<Item>, u64), MongoError> {
+        match self {
+            Reader::Live(scan) => Ok((
+                scan.next_batch(n)
+                    .await?
+                    .into_iter()
+                    .map(Item::Doc)
+                    .collect(),
+                0,
+            )),
+            Reader::Files { source, left } => block_in_place(|| {
+                let mut items = Vec::with_capacity(n);
+                let mut consumed = 0;
+                while items.len() < n && *left != Some(0) {
+                    let Some((d, c)) = source.next_doc()? else {
+                        break;
+                    };
+                    consumed += c;
+                    items.push(Item::Doc(d));
+                    if let Some(l) = left {
+                        *l -= 1;
+                    }
+                }
+                Ok((items, consumed))
+            }),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Runs a sync: the initial pass, then (with `follow`) the change stream until Ctrl-C or
+/// SIGTERM. `client` may be None only for a dry run. `Err` for problems that stop the run
+/// (bad input, handler failure, unreachable servers); write failures are counted in the summary.
+pub async fn run_sync(
+    client: Option<&Client>,
+    handler: &ResolvedHandler,
+    source: Source,
+    options: &SyncOptions,
+    reporter: &dyn SyncReporter,
+) -> Result<SyncSummary, SyncError> {
+    let started = Instant::now();
+    let desc = handler.handler.describe().clone();
+    let schema = Arc::new(handler_schema(&desc)?);
+    let pk_field = schema.primary().expect("checked").name.clone();
+    let name = options
+        .milvus_name
+        .clone()
+        .unwrap_or_else(|| handler.collection_name.clone());
+    if options.batch_size == 0 {
+        return Err(SyncError::Usage("--batch-size must be at least 1".into()));
+    }
+    if client.is_none() && !options.dry_run {
+        return Err(SyncError::Usage(
+            "a Milvus connection is needed unless --dry-run".into(),
+        ));
+    }
+    if options.follow && matches!(source, Source::Files(_)) {
+        return Err(SyncError::Usage(
+            "--follow tails a live collection's change stream; it cannot follow files".into(),
+        ));
+    }
+    if options.follow && options.dry_run {
+        return Err(SyncError::Usage(
+            "--follow and --dry-run contradict each other".into(),
+        ));
+    }
+    let mut window = TimeWindow::from_flags(
+        &desc.source_time_field,
+        options.days,
+        options.since.as_deref(),
+        options.until.as_deref(),
+        now_ms(),
+    )
+    .map_err(SyncError::Usage)?;
+
+    let live = match &source {
+        Source::Live { uri, database } => Some(
+            LiveSource::connect(
+                uri,
+                database.as_deref(),
+                &desc.source_database,
+                &desc.source_collection,
+            )
+            .await?,
+        ),
+        Source::Files(_) => None,
+    };
+    let source_name = match (&source, &live) {
+        (_, Some(l)) => format!("{}/{}", l.uri(), l.namespace()),
+        (Source::Files(files), _) => format!(
+            "files:{}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        _ => unreachable!("a live source is connected"),
+    };
+    let (milvus_uri, db_name) = client
+        .map(|c| (c.uri.clone(), c.db_name.clone()))
+        .unwrap_or_default();
+    let identity = Identity {
+        collection_type: handler.collection_type.clone(),
+        milvus_uri,
+        db_name,
+        collection: name.clone(),
+        source: source_name.clone(),
+        days: options.days,
+        window: window.clone(),
+        limit: options.limit,
+    };
+    let cp_path = checkpoint_path(&options.state_dir, &name);
+    let mut cp = match options
+        .resume
+        .then(|| Checkpoint::load(&cp_path))
+        .transpose()?
+        .flatten()
+    {
+        Some(cp) => {
+            cp.check_matches(&cp_path, &identity)?;
+            // A rolling --days window keeps the instant it started from.
+            window = cp.identity.window.clone();
+            cp
+        }
+        None => {
+            if options.resume {
+                reporter.warning(&format!(
+                    "no checkpoint at {}: starting from the beginning",
+                    cp_path.display()
+                ));
+            }
+            Checkpoint::new(identity)
+        }
+    };
+    let resumed_after = (options.resume && (cp.read > 0 || cp.scan_complete)).then_some(cp.read);
+
+    let mut follow_on = options.follow;
+    if let (true, Some(l)) = (follow_on, &live)
+        && let Err(reason) = l.change_streams().await?
+    {
+        reporter.warning(&format!(
+            "--follow needs a change stream, and {} is {reason}: syncing once instead (schedule it with --since, or run MongoDB as a replica set)",
+            l.uri()
+        ));
+        follow_on = false;
+    }
+
+    let target = match (client, options.dry_run) {
+        (Some(c), false) => Some(ensure(c, &schema, &name).await?),
+        _ => None,
+    };
+    let real = target
+        .as_ref()
+        .map_or_else(|| name.clone(), |t: &Target| t.real.clone());
+    let ctx = Ctx {
+        client,
+        handler,
+        schema: schema.clone(),
+        pk_field,
+        name: name.clone(),
+        real: real.clone(),
+        options,
+        checkpoint_path: cp_path.clone(),
+    };
+    let mut books = Books {
+        summary: SyncSummary {
+            collection_type: handler.collection_type.clone(),
+            collection: name.clone(),
+            real_collection: real,
+            target: match &target {
+                None => "dry run".into(),
+                Some(t) if t.created => "created".into(),
+                Some(_) => "reused".into(),
+            },
+            source: source_name,
+            dry_run: options.dry_run,
+            resumed_after,
+            checkpoint: (!options.dry_run).then(|| cp_path.clone()),
+            ..Default::default()
+        },
+        report: options
+            .report
+            .as_deref()
+            .map(ReportFile::create)
+            .transpose()?,
+    };
+
+    // The change stream opens before the scan, so nothing written meanwhile is missed.
+    let mut changes = match (follow_on, &live) {
+        (true, Some(l)) => {
+            let token = cp
+                .resume_token
+                .as_ref()
+                .map(token_from_json)
+                .transpose()
+                .map_err(|e| SyncError::Checkpoint {
+                    path: cp_path.clone(),
+                    reason: format!("bad resume token: {e}"),
+                })?;
+            let c = l.watch(token).await?;
+            if cp.resume_token.is_none() {
+                cp.resume_token = c.resume_token().as_ref().map(token_to_json);
+            }
+            Some(c)
+        }
+        _ => None,
+    };
+
+    let left = options.limit.map(|l| l.saturating_sub(cp.read));
+    let mut reader = match (&live, &source) {
+        (Some(l), _) => {
+            let after = cp
+                .last_id
+                .as_ref()
+                .map(|v| Bson::try_from(v.clone()))
+                .transpose()
+                .map_err(|e| SyncError::Checkpoint {
+                    path: cp_path.clone(),
+                    reason: format!("bad last _id: {e}"),
+                })?;
+            Reader::Live(Box::new(
+                l.scan(
+                    window.to_filter(),
+                    after.as_ref(),
+                    left,
+                    options.batch_size as u32,
+                )
+                .await?,
+            ))
+        }
+        (None, Source::Files(files)) => {
+            let mut fs = FileSource::open(files, window.clone())?;
+            block_in_place(|| fs.skip(cp.position))?;
+            Reader::Files { source: fs, left }
+        }
+        (None, Source::Live { .. }) => unreachable!("connected above"),
+    };
+    reporter.start(left);
+
+    let ok = scan(&ctx, &mut reader, &mut cp, &mut books, reporter).await?;
+    let written = books.summary.upserted + books.summary.deleted > 0;
+    if let (Some(c), false, true) = (client, options.dry_run, written)
+        && let Err(e) = flush(c, &ctx.real, Duration::from_secs(120)).await
+    {
+        reporter.warning(&format!(
+            "flush of `{}` failed (the rows are written and will be sealed by the server): {e}",
+            ctx.real
+        ));
+    }
+    if let (true, Some(changes)) = (ok, changes.as_mut()) {
+        reporter.following();
+        follow(&ctx, changes, &mut cp, &mut books, reporter).await?;
+    }
+    if let Some(r) = books.report.take() {
+        r.finish()?;
+    }
+    let mut summary = books.summary;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.rows_per_second = summary.read as f64 / summary.seconds.max(1e-9);
+    Ok(summary)
+}
+
+/// The initial pass; false when a write failed (the run then stops reading).
+async fn scan(
+    ctx: &Ctx<'_>,
+    reader: &mut Reader,
+    cp: &mut Checkpoint,
+    books: &mut Books,
+    reporter: &dyn SyncReporter,
+) -> Result<bool, SyncError> {
+    let options = ctx.options;
+    let mut acks = Acks {
+        next: 0,
+        done: BTreeMap::new(),
+    };
+    let (mut position, mut read) = (cp.position, cp.read);
+    let files = matches!(reader, Reader::Files { .. });
+    let mut in_flight: JoinSet<Done> = JoinSet::new();
+    let mut flight_keys: HashSet<Pk> = HashSet::new();
+    let mut failed = false;
+    let mut seq = 0u64;
+    let mut absorb = |done: Done,
+                      books: &mut Books,
+                      cp: &mut Checkpoint,
+                      flight_keys: &mut HashSet<Pk>|
+     -> Result<bool, SyncError> {
+        let (seq, mark, keys, ups, dels, retries, result) = done;
+        books.summary.retries += retries;
+        for k in &keys {
+            flight_keys.remove(k);
+        }
+        match result {
+            Ok(()) => {
+                books.summary.upserted += ups as u64;
+                books.summary.deleted += dels as u64;
+                if acks.ack(seq, mark, cp) {
+                    cp.save(&ctx.checkpoint_path)?;
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                books.failed(&keys, &e)?;
+                Ok(false)
+            }
+        }
+    };
+    // Batches are converted `threads` at a time on scoped threads (the handler is the CPU
+    // cost), then sent in order while the next group converts.
+    let threads = options.convert_threads.max(1);
+    'read: loop {
+        let mut group = Vec::with_capacity(threads);
+        while group.len() < threads {
+            let (items, consumed) = reader.next(options.batch_size).await?;
+            if items.is_empty() {
+                break;
+            }
+            position += consumed;
+            read += items.len() as u64;
+            let mark = Mark {
+                last_id: match items.last() {
+                    Some(Item::Doc(d)) if !files => Some(d.id.clone()),
+                    _ => None,
+                },
+                position,
+                read,
+            };
+            group.push((items, mark));
+        }
+        if group.is_empty() {
+            break;
+        }
+        let results: Vec<Result<Prepared, SyncError>> = block_in_place(|| {
+            std::thread::scope(|s| {
+                let workers: Vec<_> = group
+                    .iter()
+                    .map(|(items, _)| s.spawn(|| prepare(&ctx.handler.handler, &ctx.schema, items)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("conversion thread panicked"))
+                    .collect()
+            })
+        });
+        for ((items, mark), result) in group.into_iter().zip(results) {
+            books.summary.read += items.len() as u64;
+            reporter.read(books.summary.read);
+            let prepared = match result {
+                Ok(p) => p,
+                Err(e) => {
+                    // Earlier batches finish (and are checkpointed); nothing of this one is sent.
+                    while let Some(done) = in_flight.join_next().await {
+                        absorb(
+                            done.expect("write task panicked"),
+                            books,
+                            cp,
+                            &mut flight_keys,
+                        )?;
+                    }
+                    return Err(e);
+                }
+            };
+            books.skipped(&prepared)?;
+            let this_seq = seq;
+            seq += 1;
+            let client = match (ctx.client, options.dry_run) {
+                (Some(c), false) => c.clone(),
+                _ => {
+                    books.summary.upserted += prepared.upserts.len() as u64;
+                    books.summary.deleted += prepared.deletes.len() as u64;
+                    continue;
+                }
+            };
+            // Files may hold one `_id` in several batches: the later must land last.
+            let keys: Vec<Pk> = prepared.keys().cloned().collect();
+            if files && keys.iter().any(|k| flight_keys.contains(k)) {
+                while let Some(done) = in_flight.join_next().await {
+                    failed |= !absorb(
+                        done.expect("write task panicked"),
+                        books,
+                        cp,
+                        &mut flight_keys,
+                    )?;
+                }
+            }
+            while in_flight.len() >= options.concurrency.max(1) {
+                if let Some(done) = in_flight.join_next().await {
+                    failed |= !absorb(
+                        done.expect("write task panicked"),
+                        books,
+                        cp,
+                        &mut flight_keys,
+                    )?;
+                }
+            }
+            if failed {
+                break 'read;
+            }
+            if files {
+                flight_keys.extend(keys.iter().cloned());
+            }
+            let (collection, pk_field, attempts) =
+                (ctx.name.clone(), ctx.pk_field.clone(), options.attempts);
+            in_flight.spawn(async move {
+                let (ups, dels) = (prepared.upserts.len(), prepared.deletes.len());
+                let (retries, result) = send(
+                    &client,
+                    &collection,
+                    &pk_field,
+                    prepared.fields,
+                    ups,
+                    &prepared.deletes,
+                    attempts,
+                )
+                .await;
+                (this_seq, mark, keys, ups, dels, retries, result)
+            });
+        }
+    }
+    while let Some(done) = in_flight.join_next().await {
+        failed |= !absorb(
+            done.expect("write task panicked"),
+            books,
+            cp,
+            &mut flight_keys,
+        )?;
+    }
+    if !failed && !options.dry_run {
+        cp.scan_complete = true;
+        cp.save(&ctx.checkpoint_path)?;
+    }
+    Ok(!failed)
+}

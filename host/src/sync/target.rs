@@ -1,0 +1,124 @@
+//! The Milvus side of a sync: the handler's schema (with its index parameters folded in), and
+//! the collection behind the target name. A missing target is created the way EverMemOS does
+//! it: a real collection `<name>_<YYYYmmddHHMMSSffffff>` (UTC) with the schema and indexes,
+//! loaded, and the alias `<name>` pointing at it. An existing one is used only when its schema
+//! equals the handler's; otherwise every difference is listed and nothing is touched.
+
+use serde_json::Value;
+
+use super::error::SyncError;
+use crate::milvus::Client;
+use crate::milvus::alias::{create_alias, resolve};
+use crate::milvus::collection::{CollectionOptions, describe, prepare};
+use crate::milvus::ddl::{collection_schema, differences};
+use crate::plugin::HandlerDesc;
+use crate::schema::{IndexSpec, Schema, SchemaFormat, parse_schema};
+
+/// The handler's Milvus schema, with `index_params` ({"field": {"index_type", "metric_type",
+/// "params"}}) applied to fields that declare no index themselves.
+pub fn handler_schema(desc: &HandlerDesc) -> Result<Schema, SyncError> {
+    let bad = |reason: String| SyncError::HandlerSchema {
+        collection_type: desc.collection_type.clone(),
+        reason,
+    };
+    let text = match &desc.milvus_schema {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let origin = format!("handler:{}", desc.collection_type);
+    let mut schema =
+        parse_schema(&text, SchemaFormat::Json, &origin).map_err(|e| bad(e.to_string()))?;
+    let params = match &desc.index_params {
+        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    if let Value::Object(map) = params {
+        for (name, spec) in map {
+            let field = schema
+                .fields
+                .iter_mut()
+                .find(|f| f.name == name)
+                .ok_or_else(|| bad(format!("index_params names `{name}`, which is not a field")))?;
+            if field.index.is_none() {
+                let spec: IndexSpec = serde_json::from_value(spec)
+                    .map_err(|e| bad(format!("index_params for `{name}`: {e}")))?;
+                field.index = Some(spec);
+            }
+        }
+    }
+    if schema.primary().is_none() {
+        return Err(bad("no primary key".into()));
+    }
+    Ok(schema)
+}
+
+/// What [`ensure`] found or made.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The real collection behind the name.
+    pub real: String,
+    pub created: bool,
+}
+
+/// A timestamped real-collection name for alias `name` (UTC wall clock, microseconds).
+pub fn real_name(name: &str) -> String {
+    format!("{name}_{}", chrono::Utc::now().format("%Y%m%d%H%M%S%6f"))
+}
+
+/// Milvus before 2.4 has no scalar AUTOINDEX: it wants `Trie` on VarChar and `STL_SORT` on
+/// numbers ("index type not match: expected=Trie"), which is what AUTOINDEX picks on 2.4+.
+fn for_server(schema: &Schema, client: &Client) -> Schema {
+    let mut s = schema.clone();
+    if client.version.at_least(2, 4) {
+        return s;
+    }
+    for f in &mut s.fields {
+        if let Some(index) = &mut f.index
+            && !f.data_type.is_vector()
+            && index.index_type.eq_ignore_ascii_case("AUTOINDEX")
+        {
+            index.index_type = if f.data_type == crate::schema::DataType::VarChar {
+                "Trie".into()
+            } else {
+                "STL_SORT".into()
+            };
+        }
+    }
+    s
+}
+
+/// Makes sure `name` designates a loaded collection with `schema`'s shape.
+pub async fn ensure(client: &Client, schema: &Schema, name: &str) -> Result<Target, SyncError> {
+    let schema = &for_server(schema, client);
+    match resolve(client, name).await? {
+        Some(real) => {
+            let existing = describe(client, &real).await?;
+            let diffs = differences(&collection_schema(schema, &real), &existing);
+            if !diffs.is_empty() {
+                return Err(SyncError::SchemaDiffers {
+                    collection: if real == name {
+                        real
+                    } else {
+                        format!("{name} (alias of {real})")
+                    },
+                    differences: diffs,
+                });
+            }
+            // Same schema: build any index it lacks and load it.
+            prepare(client, schema, &CollectionOptions::new(real.clone())).await?;
+            Ok(Target {
+                real,
+                created: false,
+            })
+        }
+        None => {
+            let real = real_name(name);
+            prepare(client, schema, &CollectionOptions::new(real.clone())).await?;
+            create_alias(client, name, &real).await?;
+            Ok(Target {
+                real,
+                created: true,
+            })
+        }
+    }
+}
