@@ -9,5 +9,6 @@ pub mod fsutil;
 pub mod generate;
 pub mod milvus;
 pub mod plugin;
+pub mod rebuild;
 pub mod schema;
 pub mod storage;

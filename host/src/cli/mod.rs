@@ -10,6 +10,7 @@ mod generate;
 mod plugin_cmd;
 mod printer;
 mod progress;
+mod rebuild;
 mod schema_cmd;
 mod size;
 mod storage_args;
@@ -56,6 +57,8 @@ pub enum Command {
     Upload(Box<upload::UploadArgs>),
     /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
     Clean(clean::CleanArgs),
+    /// Rebuild a collection behind its alias: new collection, every row copied, atomic switch.
+    Rebuild(Box<rebuild::RebuildArgs>),
     /// Wasm plugins: inspect what a component exports.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Upload(args) => upload::run(*args, &printer),
         Command::Clean(args) => clean::run(args, &printer),
         Command::Plugin(cmd) => plugin_cmd::run(cmd, &printer),
+        Command::Rebuild(args) => rebuild::run(*args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

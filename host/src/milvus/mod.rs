@@ -4,6 +4,8 @@
 //! through the reporter traits, results come back as summaries, failures as [`MilvusError`].
 //! Every RPC goes through the official SDK's generated gRPC client (see [`client`] for why).
 
+pub mod admin;
+pub mod alias;
 pub mod client;
 pub mod collection;
 pub mod convert;
@@ -15,6 +17,8 @@ pub mod insert;
 pub mod json_reader;
 pub mod progress;
 pub mod query;
+pub mod reverse;
+pub mod scan;
 pub mod values;
 pub mod verify;
 
