@@ -381,6 +381,7 @@ pub fn make_plan(old: &Old, wanted: &Wanted) -> Result<Plan> {
             .iter()
             .find(|f| f.is_partition_key)
             .map(|f| &f.name);
+    let has_partition_key = schema.fields.iter().any(|f| f.is_partition_key);
     Ok(Plan {
         alias: alias.to_string(),
         alias_exists: wanted.alias_exists,
@@ -395,7 +396,7 @@ pub fn make_plan(old: &Old, wanted: &Wanted) -> Result<Plan> {
         changes,
         indexes,
         shards: old.info.shards,
-        num_partitions: if same_partition_key {
+        num_partitions: if same_partition_key && has_partition_key {
             old.info.num_partitions
         } else {
             0

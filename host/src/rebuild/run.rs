@@ -448,7 +448,7 @@ async fn finish(
         }
     } else if migrate && in_new != snapshot_rows {
         return Err(keep(format!(
-            "the old collection had {snapshot_rows} rows at the snapshot but {in_new} were copied; re-run with --resume --catch-up to copy the difference"
+            "the old collection had {snapshot_rows} rows when the copy started and has {old_now} now, and {in_new} were copied: it was written to during the copy (servers before 2.4 do not pin reads to a snapshot, so some of those writes were copied and some not); re-run with --resume --catch-up to copy the difference"
         )));
     }
     summary.rows_in_new = in_new;
