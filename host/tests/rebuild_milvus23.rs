@@ -334,11 +334,19 @@ fn rows_written_during_the_copy_stop_the_switch_or_are_caught_up() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--catch-up") && stderr.contains("30003"), "{}", text(&out));
+    assert!(
+        stderr.contains("--catch-up") && stderr.contains("30003"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(target_of(alias).as_deref(), Some(old.as_str()));
 
     // --resume --catch-up copies the difference and switches.
-    let summary = rebuilt(tmp.path(), &uri, &["--alias", alias, "--resume", "--catch-up"]);
+    let summary = rebuilt(
+        tmp.path(),
+        &uri,
+        &["--alias", alias, "--resume", "--catch-up"],
+    );
     assert_eq!(summary["caught_up"]["added"], 2, "{summary:#}");
     assert_eq!(summary["rows_in_new"], 30_003, "{summary:#}");
     let current = summary["new_collection"].as_str().unwrap().to_string();
@@ -350,11 +358,17 @@ fn rows_written_during_the_copy_stop_the_switch_or_are_caught_up() {
     args.extend_from_slice(&slow);
     let mut child = spawn_rebuild(tmp.path(), &uri, &args);
     wait_copied(&mut child, tmp.path(), 1_000);
-    check(URI, &["copyrows", &current, "id", "7", "[-5, -6, 90000005]"]);
+    check(
+        URI,
+        &["copyrows", &current, "id", "7", "[-5, -6, 90000005]"],
+    );
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(summary["caught_up"]["added"].as_u64().unwrap() >= 2, "{summary:#}");
+    assert!(
+        summary["caught_up"]["added"].as_u64().unwrap() >= 2,
+        "{summary:#}"
+    );
     assert_eq!(summary["rows_in_new"], 30_006, "{summary:#}");
     let newest = summary["new_collection"].as_str().unwrap();
     assert_equal_rows(&current, newest, "id", &json!({}), 30_006);
@@ -390,11 +404,26 @@ fn an_interrupted_rebuild_resumes_or_aborts() {
     assert_eq!(target_of(alias).as_deref(), Some(new.as_str()));
     assert_equal_rows(&old, &new, "id", &json!({}), 20_000);
 
-    // Interrupt again and abort: the half-built collection goes, the alias stays.
+    // Ctrl-C this time: exit 1, the message names the new collection and both ways out.
+    // Then abort: the half-built collection goes, the alias stays.
     let mut child = spawn_rebuild(tmp.path(), &uri, &slow);
     wait_copied(&mut child, tmp.path(), 2_000);
-    child.kill().unwrap();
-    let _ = child.wait();
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("interrupted")
+            && stderr.contains("--resume")
+            && stderr.contains("--abort")
+            && stderr.contains(alias),
+        "{}",
+        text(&out)
+    );
     let aborted = rebuilt(tmp.path(), &uri, &["--alias", alias, "--abort"]);
     assert_eq!(aborted["alias_on"], new.as_str());
     let state = check(URI, &["describe", alias]);

@@ -142,8 +142,10 @@ pub async fn catch_up(
     let old = all_pks(client, &plan.old_collection, &plan.pk, ts).await?;
     let new = all_pks(client, &plan.new_collection, &plan.pk, 0).await?;
     let (missing, extra) = differences(&old, &new);
-    let mut out = CaughtUp::default();
-    out.added = copy_keys(client, plan, &converter, &missing, ts, batch, Write::Insert).await?;
+    let mut out = CaughtUp {
+        added: copy_keys(client, plan, &converter, &missing, ts, batch, Write::Insert).await?,
+        ..CaughtUp::default()
+    };
     for chunk in extra.chunks(4096) {
         delete(client, &plan.new_collection, &in_expr(&plan.pk, chunk)).await?;
         out.deleted += chunk.len() as u64;
@@ -160,7 +162,7 @@ pub async fn catch_up(
                 client,
                 &plan.old_collection,
                 &expr,
-                &[plan.pk.clone()],
+                std::slice::from_ref(&plan.pk),
                 Some(QUERY_WINDOW - 1),
                 ts,
             )

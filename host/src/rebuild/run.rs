@@ -5,7 +5,7 @@
 //! Until the switch the alias is never touched. A failure while building drops the new
 //! collection; a failure after rows were copied keeps it and its state file for `--resume`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -234,7 +234,7 @@ async fn build(
     plan: &Plan,
     options: &Options,
     state: &mut State,
-    path: &PathBuf,
+    path: &Path,
 ) -> Result<()> {
     let new = NewCollection {
         name: plan.new_collection.clone(),
@@ -261,7 +261,7 @@ async fn build(
 }
 
 /// Drops the new collection and its state after a failure; the error to return.
-async fn discard(client: &Client, plan: &Plan, path: &PathBuf, reason: String) -> RebuildError {
+async fn discard(client: &Client, plan: &Plan, path: &Path, reason: String) -> RebuildError {
     let dropped = drop_collection(client, &plan.new_collection).await;
     let _ = State::remove(path);
     RebuildError::Refused {
@@ -335,7 +335,7 @@ async fn finish(
     client: &Client,
     options: &Options,
     mut state: State,
-    path: &PathBuf,
+    path: &Path,
     mut summary: Summary,
     reporter: &dyn Reporter,
     started: Instant,

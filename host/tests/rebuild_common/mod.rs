@@ -2,7 +2,7 @@
 //! insert`, the independent pymilvus checks of tests/rebuild_check.py, and a searcher thread
 //! that keeps searching through an alias while a rebuild runs.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::Path;
 use std::process::{Command, Output};
