@@ -27,9 +27,9 @@ field() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(round(d['$1']
 
 "$BIN" generate --schema bench/episodic_memory.json -r "$ROWS" --out "$WORK/data" --no-progress --seed 1 >/dev/null
 insert=$("$BIN" --output json to-milvus insert "$WORK/data" --uri "$URI" --collection-name "${ALIAS}_v0" \
-  --drop-if-exists --concurrency 4 --batch-size 3000 --no-progress 2>/dev/null)
-"$PY" tests/rebuild_check.py "$URI" alias "$ALIAS" "${ALIAS}_v0" >/dev/null
-rebuild=$("$BIN" --output json rebuild --alias "$ALIAS" --uri "$URI" -b 3000 --concurrency 4 --no-progress 2>/dev/null)
+  --drop-if-exists --concurrency 4 --batch-size 3000 --no-progress 2>"$WORK/insert.err") || { cat "$WORK/insert.err"; exit 1; }
+"$PY" tests/rebuild_check.py "$URI" alias "$ALIAS" "${ALIAS}_v0" >/dev/null 2>&1
+rebuild=$("$BIN" --output json rebuild --alias "$ALIAS" --uri "$URI" -b 3000 --concurrency 4 --no-progress 2>"$WORK/rebuild.err") || { cat "$WORK/rebuild.err"; exit 1; }
 
 ins_rate=$(echo "$insert" | field rows_per_second)
 ins_secs=$(echo "$insert" | field seconds)

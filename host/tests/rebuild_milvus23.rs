@@ -26,7 +26,7 @@ fn int_schema(name: &str) -> Value {
             {"name": "f", "type": "Float"},
             {"name": "flag", "type": "Bool"},
             {"name": "tags", "type": "Array", "element_type": "VarChar", "max_length": 20, "max_capacity": 5},
-            {"name": "nums", "type": "Array", "element_type": "Int64", "max_capacity": 4},
+            {"name": "nums", "type": "Array", "element_type": "Int64", "max_capacity": 4, "min_capacity": 0},
             {"name": "doc", "type": "JSON"}
         ],
         "dynamic_fields": [

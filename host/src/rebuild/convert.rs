@@ -231,8 +231,42 @@ fn widen(mut data: FieldData, from: DataType, to: DataType) -> Result<FieldData,
     Ok(data)
 }
 
+/// An empty value of a scalar type (what an empty array row must carry).
+fn empty(t: DataType) -> scalar_field::Data {
+    use scalar_field::Data as S;
+    match t {
+        DataType::Bool => S::BoolData(BoolArray::default()),
+        DataType::Int8 | DataType::Int16 | DataType::Int32 => S::IntData(IntArray::default()),
+        DataType::Int64 => S::LongData(LongArray::default()),
+        DataType::Float => S::FloatData(FloatArray::default()),
+        DataType::Double => S::DoubleData(DoubleArray::default()),
+        DataType::Json => S::JsonData(JsonArray::default()),
+        _ => S::StringData(StringArray::default()),
+    }
+}
+
+/// Query answers carry an empty array row as a `ScalarField` without data; Milvus 2.3.5's
+/// insert validation dereferences that data and crashes the server. Give every such row the
+/// empty value of the element type.
+fn fill_empty_array_rows(data: &mut FieldData, element: DataType) {
+    if let Some(field_data::Field::Scalars(ScalarField {
+        data: Some(scalar_field::Data::ArrayData(a)),
+    })) = &mut data.field
+    {
+        a.element_type = proto_type(element) as i32;
+        for row in &mut a.data {
+            if row.data.is_none() {
+                row.data = Some(empty(element));
+            }
+        }
+    }
+}
+
 /// Sets name, type and validity as the new field needs them.
 fn finish(mut data: FieldData, f: &Field, rows: usize) -> FieldData {
+    if f.data_type == DataType::Array {
+        fill_empty_array_rows(&mut data, f.value_type());
+    }
     data.field_name = f.name.clone();
     data.field_id = 0;
     data.is_dynamic = false;
@@ -372,6 +406,32 @@ mod tests {
             })),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn empty_array_rows_get_typed_empty_data() {
+        let mut d = FieldData {
+            field: Some(field_data::Field::Scalars(ScalarField {
+                data: Some(scalar_field::Data::ArrayData(ArrayArray {
+                    data: vec![ScalarField { data: None }],
+                    element_type: 0,
+                })),
+            })),
+            ..Default::default()
+        };
+        let mut f = Field::new("a", DataType::Array);
+        f.element_type = Some(DataType::VarChar);
+        d = finish(d, &f, 1);
+        let Some(field_data::Field::Scalars(ScalarField {
+            data: Some(scalar_field::Data::ArrayData(a)),
+        })) = &d.field
+        else {
+            panic!()
+        };
+        assert!(matches!(
+            a.data[0].data,
+            Some(scalar_field::Data::StringData(_))
+        ));
     }
 
     #[test]
