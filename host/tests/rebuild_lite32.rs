@@ -89,3 +89,70 @@ fn schema_change_adds_a_field_with_a_default_and_drops_one() {
     );
     cleanup(URI, alias);
 }
+
+/// The shipped `episodic-memory` sync handler defines the target: its schema and index
+/// parameters, matched to the alias by collection type (tenant prefix and all). Lite 3.2.2
+/// cannot build its scalar indexes, which also shows a failed index build changing nothing.
+#[test]
+fn a_sync_handler_plugin_defines_the_target() {
+    let wasm = rebuild_common::repo_root()
+        .join("plugins/target/wasm32-wasip2/release/episodic_memory.wasm");
+    assert!(
+        wasm.is_file(),
+        "{} is missing: build the guest plugins first with scripts/build-plugins.sh",
+        wasm.display()
+    );
+    let uri = service_uri(URI);
+    let tmp = tempfile::tempdir().unwrap();
+    let alias = "rb_l32_t_ann_episodic_memory";
+    let varchar =
+        |name: &str, max: u32| json!({"name": name, "type": "VarChar", "max_length": max});
+    let int64 = |name: &str| json!({"name": name, "type": "Int64"});
+    let schema = json!({
+        "collection_name": alias,
+        "enable_dynamic_field": true,
+        "fields": [
+            {"name": "id", "type": "VarChar", "max_length": 100, "is_primary": true},
+            {"name": "vector", "type": "FloatVector", "dim": 1024},
+            varchar("user_id", 100), varchar("group_id", 100), varchar("event_type", 50),
+            int64("timestamp"),
+            {"name": "participants", "type": "Array", "element_type": "VarChar", "max_length": 100, "max_capacity": 100},
+            varchar("episode", 10000), varchar("search_content", 5000), varchar("detail", 50000),
+            int64("created_at"), int64("updated_at")
+        ]
+    });
+    cleanup(URI, alias);
+    let real = format!("{alias}_v0");
+    fill(tmp.path(), &uri, &schema, 300, &real);
+    check(URI, &["alias", alias, &real]);
+    let args = ["--alias", alias, "--plugin", wasm.to_str().unwrap()];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let plan = rebuilt(tmp.path(), &uri, &dry);
+    assert_eq!(
+        plan["source"], "sync handler for `episodic_memory`",
+        "{plan:#}"
+    );
+    // Same fields (Lite does not report an array's element max_length, so that may show).
+    assert!(
+        plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["change"] == "changed" && c["field"] == "participants"),
+        "{plan:#}"
+    );
+    let indexes = plan["indexes"].to_string();
+    assert!(
+        indexes.contains("HNSW") && indexes.contains("COSINE") && indexes.contains("user_id"),
+        "{plan:#}"
+    );
+    // Lite cannot build the handler's scalar AUTOINDEXes: the rebuild stops before copying,
+    // drops what it created and leaves the alias alone.
+    let out = rebuild_common::rebuild(tmp.path(), &uri, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", rebuild_common::text(&out));
+    let now = check(URI, &["describe", alias]);
+    assert_eq!(now["collections"], json!([real]), "{now:#}");
+    assert_eq!(now["aliases"][alias], real.as_str(), "{now:#}");
+    cleanup(URI, alias);
+}

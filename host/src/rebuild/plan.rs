@@ -162,20 +162,22 @@ fn source_of(
                 new.value_type()
             ));
         }
-        if new.max_capacity.unwrap_or(4096) < old.max_capacity.unwrap_or(4096) {
+        // A limit the server did not report (Lite) is not compared.
+        if let Some(old_cap) = old.max_capacity
+            && new.max_capacity.unwrap_or(4096) < old_cap
+        {
             return Err(format!(
-                "field `{name}`: max_capacity {} to {} could cut arrays",
-                old.max_capacity.unwrap_or(4096),
+                "field `{name}`: max_capacity {old_cap} to {} could cut arrays",
                 new.max_capacity.unwrap_or(4096)
             ));
         }
     }
     if new.value_type() == DataType::VarChar
-        && new.max_length.unwrap_or(65535) < old.max_length.unwrap_or(65535)
+        && let Some(old_len) = old.max_length
+        && new.max_length.unwrap_or(65535) < old_len
     {
         return Err(format!(
-            "field `{name}`: max_length {} to {} could cut strings",
-            old.max_length.unwrap_or(65535),
+            "field `{name}`: max_length {old_len} to {} could cut strings",
             new.max_length.unwrap_or(65535)
         ));
     }

@@ -18,7 +18,7 @@ mod common;
 #[path = "../milvus_common.rs"]
 mod milvus_common;
 
-pub use common::{bin, must, run_in, text};
+pub use common::{bin, must, repo_root, run_in, text};
 pub use milvus_common::service_uri;
 
 /// The interpreter with pymilvus for `uri_var`'s server: the server's own venv when the
