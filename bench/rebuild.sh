@@ -14,8 +14,9 @@ STATE=${MILVUS_INGEST_SERVICES_DIR:-/tmp/milvus-ingest-services}
 # shellcheck disable=SC1091
 set -a; . "$STATE/env.sh"; set +a
 BIN=${BIN:-target/release/milvus-ingest}
-URI=${MI_MILVUS23_URI:?services not up: run scripts/services.sh up milvus}
-PY=${MI_PYTHON:?services not up}
+# BENCH_URI/BENCH_PY pick another server (and a pymilvus that talks to it), e.g. Milvus Lite 3.2.2.
+URI=${BENCH_URI:-${MI_MILVUS23_URI:?services not up: run scripts/services.sh up milvus}}
+PY=${BENCH_PY:-${MI_PYTHON:?services not up}}
 ROWS=${ROWS:-100000}
 ALIAS=bench_rb_episodic
 WORK=$(mktemp -d)
@@ -40,8 +41,8 @@ ratio=$("$PY" -c "print(round($rb_rate / $ins_rate, 2))")
 OUT=bench/out/rebuild.md
 mkdir -p bench/out
 {
-  printf '| rows | to-milvus insert s | insert rows/s | rebuild copy s (with flush) | rebuild copy rows/s | ratio | rebuild end-to-end s (with index wait) |\n'
-  printf '|---|---|---|---|---|---|---|\n'
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$ROWS" "$ins_secs" "$ins_rate" "$rb_copy" "$rb_rate" "$ratio" "$rb_secs"
+  printf '| server | rows | to-milvus insert s | insert rows/s | rebuild copy s (with flush) | rebuild copy rows/s | ratio | rebuild end-to-end s (with index wait) |\n'
+  printf '|---|---|---|---|---|---|---|---|\n'
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$URI" "$ROWS" "$ins_secs" "$ins_rate" "$rb_copy" "$rb_rate" "$ratio" "$rb_secs"
 } > "$OUT"
 cat "$OUT"

@@ -13,9 +13,11 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
+use super::catchup::all_pks;
 use super::convert::Converter;
 use super::error::{RebuildError, Result};
 use super::plan::Plan;
+use super::ranges::copy_ranges;
 use crate::milvus::query::{Pk, pks_of};
 use crate::milvus::scan::{Write, query_at, write};
 use crate::milvus::{Client, MilvusError};
@@ -85,12 +87,39 @@ pub async fn copy_rows(
         last: start_after.clone(),
         ..Copied::default()
     };
-    let mut last = start_after;
+    // Several writers: read the keys first and copy key ranges in parallel; the loop below
+    // then only reads what lies above the last key.
+    if concurrency > 1 {
+        let keys: Vec<Pk> = all_pks(client, &plan.old_collection, &plan.pk, ts)
+            .await?
+            .into_iter()
+            .filter(|k| start_after.as_ref().is_none_or(|s| k > s))
+            .collect();
+        if !keys.is_empty() {
+            copy_ranges(
+                client,
+                plan,
+                converter.clone(),
+                &keys,
+                start_after.clone(),
+                ts,
+                limit,
+                concurrency,
+                options.attempts,
+                options.time_field.clone(),
+                reporter,
+                &mut checkpoint,
+                &mut copied,
+            )
+            .await?;
+        }
+    }
+    let mut last = copied.last.clone();
     let mut next_seq = 0u64;
     // Pages written but not yet contiguous with the checkpoint: seq -> (last key, rows, done).
     let mut pending: BTreeMap<u64, (Pk, u64, bool)> = BTreeMap::new();
     let mut in_flight: JoinSet<(u64, Result<u32>)> = JoinSet::new();
-    let mut acked_rows = 0u64;
+    let mut acked_rows = copied.rows;
 
     let mut settle = |seq: u64,
                       outcome: Result<u32>,
@@ -191,7 +220,7 @@ pub async fn copy_rows(
 }
 
 /// The largest value of an integer column.
-fn max_int(data: &::milvus::proto::schema::FieldData) -> Option<i64> {
+pub(super) fn max_int(data: &::milvus::proto::schema::FieldData) -> Option<i64> {
     use ::milvus::proto::schema::{field_data, scalar_field};
     match &data.field {
         Some(field_data::Field::Scalars(s)) => match &s.data {

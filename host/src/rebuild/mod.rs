@@ -15,6 +15,7 @@ pub mod convert;
 pub mod error;
 pub mod migrate;
 pub mod plan;
+pub mod ranges;
 pub mod run;
 pub mod state;
 pub mod target;
