@@ -21,6 +21,7 @@ use crate::milvus::scan::{Write, query_at, write};
 /// What one range task did: rows, retries, largest time-field value.
 type RangeDone = (u64, Result<(u64, u32, Option<i64>)>);
 
+#[allow(clippy::too_many_arguments)]
 async fn copy_range(
     client: Client,
     plan: Arc<Plan>,
