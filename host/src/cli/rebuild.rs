@@ -301,6 +301,7 @@ fn render(s: &Summary) -> String {
                     "{} (caught up: {} added, {} deleted, {} updated)",
                     s.rows_changed_during_copy, c.added, c.deleted, c.updated
                 ),
+                None if s.rows_changed_during_copy == 0 => "0".to_string(),
                 None => format!(
                     "{} (not copied; use --catch-up)",
                     s.rows_changed_during_copy
@@ -315,7 +316,7 @@ fn render(s: &Summary) -> String {
             ),
         );
         row(
-            "alias",
+            "switch",
             if s.switched {
                 format!(
                     "{} -> {}{}",
