@@ -17,6 +17,7 @@ mod plugin_new;
 mod plugin_registry;
 mod printer;
 mod progress;
+mod rebuild;
 mod schema_cmd;
 mod size;
 mod storage_args;
@@ -64,6 +65,8 @@ pub enum Command {
     Upload(Box<upload::UploadArgs>),
     /// Remove leftovers of interrupted runs (and, with --all, generated datasets).
     Clean(clean::CleanArgs),
+    /// Rebuild a collection behind its alias: new collection, every row copied, atomic switch.
+    Rebuild(Box<rebuild::RebuildArgs>),
     /// Wasm plugins: inspect, publish to and add from registries, scaffold new ones.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
@@ -107,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Bench(cmd) => bench::run(cmd, &printer),
         Command::Health(args) => health::run(*args, &printer),
         Command::Sync(args) => sync::run(*args, &printer),
+        Command::Rebuild(args) => rebuild::run(*args, &printer),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

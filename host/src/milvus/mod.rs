@@ -5,6 +5,7 @@
 //! Every RPC goes through the official SDK's generated gRPC client (see [`client`] for why).
 
 pub mod bench_search;
+pub mod admin;
 pub mod alias;
 pub mod client;
 pub mod collection;
@@ -19,6 +20,8 @@ pub mod json_reader;
 pub mod progress;
 pub mod query;
 pub mod upsert;
+pub mod reverse;
+pub mod scan;
 pub mod values;
 pub mod verify;
 

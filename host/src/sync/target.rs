@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::error::SyncError;
 use crate::milvus::Client;
-use crate::milvus::alias::{create_alias, resolve};
+use crate::milvus::alias::{self, AliasTarget};
 use crate::milvus::collection::{CollectionOptions, describe, prepare};
 use crate::milvus::ddl::{collection_schema, differences};
 use crate::plugin::HandlerDesc;
@@ -87,10 +87,20 @@ fn for_server(schema: &Schema, client: &Client) -> Schema {
     s
 }
 
+/// The real collection `name` designates (itself when it is not an alias), or `None` when
+/// neither a collection nor an alias of that name exists.
+async fn real_collection(client: &Client, name: &str) -> crate::milvus::Result<Option<String>> {
+    Ok(match alias::resolve(client, name).await? {
+        AliasTarget::Alias(real) => Some(real),
+        AliasTarget::Collection => Some(name.to_string()),
+        AliasTarget::Missing => None,
+    })
+}
+
 /// Makes sure `name` designates a loaded collection with `schema`'s shape.
 pub async fn ensure(client: &Client, schema: &Schema, name: &str) -> Result<Target, SyncError> {
     let schema = &for_server(schema, client);
-    match resolve(client, name).await? {
+    match real_collection(client, name).await? {
         Some(real) => {
             let existing = describe(client, &real).await?;
             let diffs = differences(&collection_schema(schema, &real), &existing);
@@ -114,7 +124,7 @@ pub async fn ensure(client: &Client, schema: &Schema, name: &str) -> Result<Targ
         None => {
             let real = real_name(name);
             prepare(client, schema, &CollectionOptions::new(real.clone())).await?;
-            create_alias(client, name, &real).await?;
+            alias::create(client, name, &real).await?;
             Ok(Target {
                 real,
                 created: true,

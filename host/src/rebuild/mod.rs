@@ -1,0 +1,27 @@
+//! `rebuild`: a new collection behind an alias, every row copied, switched atomically.
+//!
+//! The steps, each in its own module: [`target`] decides what the new collection looks like,
+//! [`plan`] decides everything else before anything is created, [`run`] builds and checks the
+//! new collection, [`migrate`] copies the rows by primary-key keyset at one snapshot,
+//! [`convert`] turns old rows into new ones, [`catchup`] copies what changed during the copy,
+//! and [`state`] lets an interrupted rebuild resume or be aborted.
+//!
+//! It never drops before it creates, never switches an alias to a collection whose indexes
+//! failed or whose row count differs from the source, and never touches the network itself:
+//! every RPC goes through `crate::milvus`.
+
+pub mod catchup;
+pub mod convert;
+pub mod error;
+pub mod migrate;
+pub mod plan;
+pub mod ranges;
+pub mod run;
+pub mod state;
+pub mod target;
+
+pub use error::{RebuildError, Result};
+pub use migrate::{CopyOptions, Reporter, Silent};
+pub use plan::Plan;
+pub use run::{Aborted, Options, Summary, abort, drop_previous, rebuild, resume};
+pub use target::{IndexOverride, Target, TargetSource};
