@@ -569,16 +569,21 @@ pub fn assert_report(path: &Path, handler: &str, docs: &[Document]) {
 
 /// Drops what a test created under `name` (the alias and the collection behind it).
 pub async fn drop_target(name: &str) {
-    use milvus_ingest::milvus::alias::{drop_alias, resolve};
+    use milvus_ingest::milvus::alias::{AliasTarget, drop, resolve};
     use milvus_ingest::milvus::collection::drop_collection;
     use milvus_ingest::milvus::{Client, ConnectOptions};
     let client = Client::connect(&ConnectOptions::new(milvus_uri()))
         .await
         .unwrap();
-    if let Some(real) = resolve(&client, name).await.unwrap() {
-        if real != name {
-            drop_alias(&client, name).await.unwrap();
+    let real = match resolve(&client, name).await.unwrap() {
+        AliasTarget::Alias(real) => {
+            drop(&client, name).await.unwrap();
+            Some(real)
         }
+        AliasTarget::Collection => Some(name.to_string()),
+        AliasTarget::Missing => None,
+    };
+    if let Some(real) = real {
         drop_collection(&client, &real).await.unwrap();
     }
 }

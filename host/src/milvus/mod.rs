@@ -4,9 +4,9 @@
 //! through the reporter traits, results come back as summaries, failures as [`MilvusError`].
 //! Every RPC goes through the official SDK's generated gRPC client (see [`client`] for why).
 
-pub mod bench_search;
 pub mod admin;
 pub mod alias;
+pub mod bench_search;
 pub mod client;
 pub mod collection;
 pub mod convert;
@@ -19,9 +19,9 @@ pub mod inspect;
 pub mod json_reader;
 pub mod progress;
 pub mod query;
-pub mod upsert;
 pub mod reverse;
 pub mod scan;
+pub mod upsert;
 pub mod values;
 pub mod verify;
 
