@@ -21,6 +21,16 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_milvus-ingest"))
 }
 
+/// The pinned 0.1 `episodic-memory` handler (built from main before the shipped 0.2 handlers),
+/// given with `--plugin` so it wins over the shipped `episodic_memory` handler: these tests pin
+/// the pipeline's behaviour to the mapping `expected_episodic_v01` documents.
+pub fn v01_episodic_plugin() -> String {
+    repo_root()
+        .join("host/tests/data/v0_1/episodic_memory.wasm")
+        .display()
+        .to_string()
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

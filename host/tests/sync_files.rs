@@ -116,10 +116,13 @@ async fn dumps_and_exports_sync_the_same_entities() {
     drop_target(name).await;
     let milvus = milvus_uri();
     let state = dir.path().join("state").display().to_string();
+    let plugin = v01_episodic_plugin();
     let run_files = |files: &[&str], extra: &[&str]| {
         let mut args: Vec<String> = vec![
             "-c",
             "episodic_memory",
+            "--plugin",
+            &plugin,
             "--milvus-name",
             name,
             "--uri",

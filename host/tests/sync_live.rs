@@ -30,6 +30,8 @@ fn base_args<'a>(
     vec![
         "-c".into(),
         "episodic_memory".into(),
+        "--plugin".into(),
+        v01_episodic_plugin(),
         "--milvus-name".into(),
         name.into(),
         "--mongo-uri".into(),

@@ -144,13 +144,14 @@ fn bar(enabled: bool) -> Bar {
     }
 }
 
-/// The target, in order: --schema, a loaded sync handler serving the alias, the current schema.
+/// The target, in order: --schema, a sync handler serving the alias' collection type (one
+/// given with --plugin, else one shipped in the binary), the current schema.
 fn resolve_target(args: &RebuildArgs) -> Result<Target, CliError> {
     if let Some(path) = &args.schema {
         return Ok(target::from_schema_file(path)?);
     }
+    let host = PluginHost::new(PluginLimits::default(), 0).map_err(RebuildError::from)?;
     if !args.plugin.is_empty() {
-        let host = PluginHost::new(PluginLimits::default(), 0).map_err(RebuildError::from)?;
         for p in &args.plugin {
             host.load(p).map_err(RebuildError::from)?;
         }
@@ -161,6 +162,9 @@ fn resolve_target(args: &RebuildArgs) -> Result<Target, CliError> {
                 args.alias
             ))),
         };
+    }
+    if let Some(t) = target::shipped_handler_target(&host, &args.alias)? {
+        return Ok(t);
     }
     Ok(Target {
         schema: None,

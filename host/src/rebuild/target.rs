@@ -122,8 +122,7 @@ pub fn collection_type_of(alias: &str, served: &[String]) -> Option<String> {
 }
 
 /// The schema the sync handler serving `alias` declares, with its index parameters applied;
-/// `None` when no loaded handler serves it. The one place that maps an alias to a handler:
-/// point it at the shipped handlers' name resolution when they land.
+/// `None` when no loaded handler (one given with `--plugin`) serves it.
 pub fn handler_target(host: &PluginHost, alias: &str) -> Result<Option<Target>> {
     let served: Vec<String> = host
         .loaded()
@@ -134,7 +133,26 @@ pub fn handler_target(host: &PluginHost, alias: &str) -> Result<Option<Target>> 
         return Ok(None);
     };
     let handler = host.sync_handler(&collection_type)?;
-    let desc = handler.describe();
+    Ok(Some(target_of(handler.describe(), collection_type)?))
+}
+
+/// Like [`handler_target`], over the sync handlers shipped in the binary, with the same name
+/// resolution as `sync -c` (alias forms, tenant prefixes, `VECTORIZE_DIMENSIONS`); `None` when
+/// no shipped handler serves the alias' collection type.
+pub fn shipped_handler_target(host: &PluginHost, alias: &str) -> Result<Option<Target>> {
+    use crate::sync::handlers::{HandlerError, resolve_handler};
+    match resolve_handler(host, &[], alias, &Default::default()) {
+        Ok(resolved) => Ok(Some(target_of(
+            resolved.handler.describe(),
+            resolved.collection_type,
+        )?)),
+        Err(HandlerError::UnknownType { .. }) => Ok(None),
+        Err(HandlerError::Plugin(e)) => Err(e.into()),
+        Err(e) => Err(RebuildError::Usage(e.to_string())),
+    }
+}
+
+fn target_of(desc: &crate::plugin::HandlerDesc, collection_type: String) -> Result<Target> {
     let origin = format!("sync handler `{collection_type}`");
     let text = match &desc.milvus_schema {
         Value::String(s) => s.clone(),
@@ -156,10 +174,10 @@ pub fn handler_target(host: &PluginHost, alias: &str) -> Result<Option<Target>> 
             }
         }
     }
-    Ok(Some(Target {
+    Ok(Target {
         schema: Some(schema),
         source: TargetSource::SyncHandler { collection_type },
-    }))
+    })
 }
 
 #[cfg(test)]
