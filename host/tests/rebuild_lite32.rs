@@ -95,8 +95,9 @@ fn schema_change_adds_a_field_with_a_default_and_drops_one() {
 /// cannot build its scalar indexes, which also shows a failed index build changing nothing.
 #[test]
 fn a_sync_handler_plugin_defines_the_target() {
-    let wasm = rebuild_common::repo_root()
-        .join("plugins/target/wasm32-wasip2/release/episodic_memory.wasm");
+    // The pinned 0.1 handler (the `detail` layout this collection has); the shipped 0.2
+    // handler's LEGACY layout would plan a schema change instead.
+    let wasm = rebuild_common::repo_root().join("host/tests/data/v0_1/episodic_memory.wasm");
     assert!(
         wasm.is_file(),
         "{} is missing: build the guest plugins first with scripts/build-plugins.sh",
