@@ -286,7 +286,7 @@ pub fn two_projects_generate_identically(root: &Path, registry: &str, ns: &str) 
     ]);
     let info: serde_json::Value = serde_json::from_str(&info).unwrap();
     assert_eq!(info["published"]["meta"]["world"], "field-generator");
-    assert_eq!(info["published"]["meta"]["interfaceVersion"], "0.1.0");
+    assert_eq!(info["published"]["meta"]["interfaceVersion"], "0.2.0");
     assert_eq!(
         info["published"]["digest"].as_str().unwrap(),
         sha256_file(&dice)

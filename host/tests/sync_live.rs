@@ -30,8 +30,6 @@ fn base_args<'a>(
     vec![
         "-c".into(),
         "episodic_memory".into(),
-        "--plugin".into(),
-        v01_episodic_plugin(),
         "--milvus-name".into(),
         name.into(),
         "--mongo-uri".into(),
@@ -43,6 +41,9 @@ fn base_args<'a>(
         "--state-dir".into(),
         dir.join("state").display().to_string(),
         "--no-progress".into(),
+        // Last, so the tests' positional edits (args[7] is --mongo-db's value) stay valid.
+        "--plugin".into(),
+        v01_episodic_plugin(),
     ]
 }
 

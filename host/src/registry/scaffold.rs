@@ -393,14 +393,15 @@ const SYNC_SRC: &str = r##"//! A milvus-ingest sync handler: turns MongoDB docum
 //! entities of the `@COLLECTION@` collection type.
 
 use milvus_ingest_sdk::serde_json::{self, Value, json};
-use milvus_ingest_sdk::{ConvertResult, Entity, HandlerInfo, MongoSource, Skip, SyncHandler, SyncInfo};
+use milvus_ingest_sdk::{ConvertResult, Entity, HandlerInfo, MongoSource, Naming, Params, Skip, SyncHandler, SyncInfo, TenantPrefix};
 
 pub struct Plugin;
 
 pub const COLLECTION_TYPE: &str = "@COLLECTION@";
 
 impl SyncHandler for Plugin {
-    fn info() -> SyncInfo {
+    fn info(params: &Params) -> Result<SyncInfo, String> {
+        params.check_known(&["tenant_id"])?;
         let schema = json!({
             "collection_name": COLLECTION_TYPE,
             "fields": [
@@ -409,13 +410,18 @@ impl SyncHandler for Plugin {
                 {"name": "vector", "type": "FloatVector", "dim": 4}
             ]
         });
-        SyncInfo {
+        Ok(SyncInfo {
             name: "@NAME@".into(),
             version: "0.1.0".into(),
             description: "created by milvus-ingest plugin new".into(),
             handlers: vec![HandlerInfo {
                 collection_type: COLLECTION_TYPE.into(),
                 description: "documents with an _id, a text and a 4-dimensional vector".into(),
+                naming: Naming {
+                    base_name: COLLECTION_TYPE.into(),
+                    tenant_prefix: TenantPrefix::Optional,
+                    default_name: COLLECTION_TYPE.into(),
+                },
                 milvus_schema: schema.to_string(),
                 index_params: json!({"vector": {"index_type": "AUTOINDEX", "metric_type": "COSINE"}}).to_string(),
                 source: MongoSource {
@@ -423,11 +429,14 @@ impl SyncHandler for Plugin {
                     collection: COLLECTION_TYPE.into(),
                     time_field: "updated_at".into(),
                 },
+                primary_key: "id".into(),
+                dim: Some(4),
+                embedding: None,
             }],
-        }
+        })
     }
 
-    fn convert(collection_type: &str, documents: &[String]) -> Result<ConvertResult, String> {
+    fn convert(collection_type: &str, _params: &Params, documents: &[String]) -> Result<ConvertResult, String> {
         if collection_type != COLLECTION_TYPE {
             return Err(format!("unknown collection type `{collection_type}`"));
         }
@@ -471,7 +480,7 @@ mod tests {
             r#"{"_id": {"$oid": "65f1a2b3c4d5e6f708192a3b"}, "text": "hi", "vector": [1, 0, 0, 0]}"#.to_string(),
             r#"{"text": "no id"}"#.to_string(),
         ];
-        let r = Plugin::convert(COLLECTION_TYPE, &docs).unwrap();
+        let r = Plugin::convert(COLLECTION_TYPE, &Params::default(), &docs).unwrap();
         assert_eq!(r.entities.len(), 1);
         assert_eq!(r.entities[0].row["id"], "65f1a2b3c4d5e6f708192a3b");
         assert_eq!(r.skipped.len(), 1);
