@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use ::milvus::proto::common::{IndexState, KeyValuePair};
 use ::milvus::proto::milvus::{
-    CreateCollectionRequest, CreateIndexRequest, DescribeCollectionRequest, DescribeIndexRequest,
-    ReleaseCollectionRequest, RenameCollectionRequest, ShowCollectionsRequest,
+    CreateCollectionRequest, CreateIndexRequest, DescribeIndexRequest, ReleaseCollectionRequest,
+    RenameCollectionRequest, ShowCollectionsRequest,
 };
 use ::milvus::proto::schema::CollectionSchema;
 use prost::Message;
@@ -33,33 +33,11 @@ pub struct CollectionInfo {
 
 /// Describes `name` (a collection or an alias).
 pub async fn describe_info(client: &Client, name: &str) -> Result<CollectionInfo> {
-    let resp = client
-        .raw()
-        .describe_collection(client.request(DescribeCollectionRequest {
-            db_name: client.db_name.clone(),
-            collection_name: name.to_string(),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|s| client.grpc_error("DescribeCollection", s))?
-        .into_inner();
-    client
-        .check("DescribeCollection", resp.status.as_ref())
-        .map_err(|e| match e {
-            MilvusError::Rpc { reason, .. }
-                if reason.contains("not found") || reason.contains("not exist") =>
-            {
-                MilvusError::NoCollection {
-                    collection: name.to_string(),
-                }
-            }
-            other => other,
-        })?;
-    let schema = resp.schema.ok_or_else(|| MilvusError::Rpc {
-        rpc: "DescribeCollection",
-        reason: "the answer carries no schema".to_string(),
-        transient: false,
-    })?;
+    let mut resp = super::collection::describe_response(client, name).await?;
+    let schema = resp
+        .schema
+        .take()
+        .expect("describe_response checks the schema");
     let real = [schema.name.as_str(), resp.collection_name.as_str()]
         .into_iter()
         .find(|n| !n.is_empty())

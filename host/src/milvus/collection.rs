@@ -132,7 +132,13 @@ pub async fn prepare(
     })
 }
 
-pub async fn describe(client: &Client, name: &str) -> Result<CollectionSchema> {
+/// `DescribeCollection` of `name` (a collection or an alias), its status checked: a missing
+/// collection is [`MilvusError::NoCollection`], an answer without a schema an RPC error.
+/// Returns the answer (with `schema` present) for callers that also need shards, aliases, ...
+pub async fn describe_response(
+    client: &Client,
+    name: &str,
+) -> Result<::milvus::proto::milvus::DescribeCollectionResponse> {
     let resp = client
         .raw()
         .describe_collection(client.request(DescribeCollectionRequest {
@@ -155,11 +161,22 @@ pub async fn describe(client: &Client, name: &str) -> Result<CollectionSchema> {
             }
             other => other,
         })?;
-    resp.schema.ok_or_else(|| MilvusError::Rpc {
-        rpc: "DescribeCollection",
-        reason: "the answer carries no schema".to_string(),
-        transient: false,
-    })
+    if resp.schema.is_none() {
+        return Err(MilvusError::Rpc {
+            rpc: "DescribeCollection",
+            reason: "the answer carries no schema".to_string(),
+            transient: false,
+        });
+    }
+    Ok(resp)
+}
+
+/// The schema of `name` (a collection or an alias).
+pub async fn describe(client: &Client, name: &str) -> Result<CollectionSchema> {
+    Ok(describe_response(client, name)
+        .await?
+        .schema
+        .expect("describe_response checks the schema"))
 }
 
 pub async fn drop_collection(client: &Client, name: &str) -> Result<()> {
