@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use ::milvus::proto::common::{ConsistencyLevel, LoadState};
 use ::milvus::proto::milvus::{
-    CreateCollectionRequest, CreateIndexRequest, DescribeCollectionRequest, DescribeIndexRequest,
+    CreateCollectionRequest, DescribeCollectionRequest, DescribeIndexRequest,
     DropCollectionRequest, FlushRequest, GetFlushStateRequest, GetLoadStateRequest,
     GetLoadingProgressRequest, LoadCollectionRequest,
 };
@@ -153,7 +153,9 @@ pub async fn describe_response(
         .check("DescribeCollection", resp.status.as_ref())
         .map_err(|e| match e {
             MilvusError::Rpc { reason, .. }
-                if reason.contains("not found") || reason.contains("not exist") =>
+                if reason.contains("not found")
+                    || reason.contains("not exist")
+                    || reason.contains("can't find") =>
             {
                 MilvusError::NoCollection {
                     collection: name.to_string(),
@@ -292,35 +294,16 @@ fn supported_instead(reason: &str) -> Option<String> {
         .map(|t| t.to_string())
 }
 
+/// Creates the planned index, named after its field (one index per field here).
 async fn create_index(client: &Client, collection: &str, plan: &IndexPlan) -> Result<()> {
-    let resp = client
-        .raw()
-        .create_index(client.request(CreateIndexRequest {
-            db_name: client.db_name.clone(),
-            collection_name: collection.to_string(),
-            field_name: plan.field.clone(),
-            extra_params: plan.extra_params(),
-            index_name: plan.field.clone(),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|s| client.grpc_error("CreateIndex", s))?
-        .into_inner();
-    client
-        .check("CreateIndex", Some(&resp))
-        .map_err(|e| match e {
-            MilvusError::Rpc { reason, .. } => MilvusError::Rpc {
-                rpc: "CreateIndex",
-                reason: format!(
-                    "field `{}`, {} {}: {reason}",
-                    plan.field,
-                    plan.index_type,
-                    plan.metric_type.as_deref().unwrap_or("")
-                ),
-                transient: false,
-            },
-            other => other,
-        })
+    let request = super::admin::IndexRequest {
+        field: plan.field.clone(),
+        index_name: plan.field.clone(),
+        index_type: plan.index_type.clone(),
+        metric_type: plan.metric_type.clone(),
+        params: plan.params.clone(),
+    };
+    super::admin::create_index(client, collection, &request).await
 }
 
 /// Loads the collection and waits until the server says it is loaded.

@@ -192,17 +192,6 @@ pub struct IndexPlan {
     pub params: Map<String, Value>,
 }
 
-impl IndexPlan {
-    pub fn extra_params(&self) -> Vec<KeyValuePair> {
-        let mut out = vec![kv("index_type", &self.index_type)];
-        if let Some(m) = &self.metric_type {
-            out.push(kv("metric_type", m));
-        }
-        out.push(kv("params", Value::Object(self.params.clone())));
-        out
-    }
-}
-
 /// The metric a vector field is searched with: its index's, else its own, else the default.
 pub fn metric_of(field: &Field, schema: &Schema) -> String {
     let is_bm25 = schema.function_outputs().any(|o| o == field.name);

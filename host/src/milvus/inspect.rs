@@ -2,11 +2,8 @@
 //! (type, dim, the metric its index was built with), primary key, aliases, load state, index
 //! build progress and row count. Read-only RPCs; nothing is changed.
 
-use ::milvus::proto::common::{IndexState, LoadState};
-use ::milvus::proto::milvus::{
-    DescribeCollectionRequest, DescribeIndexRequest, GetCollectionStatisticsRequest,
-    GetLoadStateRequest, ShowCollectionsRequest,
-};
+use ::milvus::proto::common::LoadState;
+use ::milvus::proto::milvus::{GetCollectionStatisticsRequest, GetLoadStateRequest};
 use ::milvus::proto::schema::{DataType as PType, FieldSchema};
 use serde::Serialize;
 
@@ -102,30 +99,7 @@ fn type_param(f: &FieldSchema, key: &str) -> Option<String> {
 
 /// Describes `name` (a collection or an alias) and the metric of each vector field's index.
 pub async fn describe_collection(client: &Client, name: &str) -> Result<CollectionInfo> {
-    let resp = client
-        .raw()
-        .describe_collection(client.request(DescribeCollectionRequest {
-            db_name: client.db_name.clone(),
-            collection_name: name.to_string(),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|s| client.grpc_error("DescribeCollection", s))?
-        .into_inner();
-    client
-        .check("DescribeCollection", resp.status.as_ref())
-        .map_err(|e| match e {
-            MilvusError::Rpc { reason, .. }
-                if reason.contains("not found")
-                    || reason.contains("not exist")
-                    || reason.contains("can't find") =>
-            {
-                MilvusError::NoCollection {
-                    collection: name.to_string(),
-                }
-            }
-            other => other,
-        })?;
+    let resp = super::collection::describe_response(client, name).await?;
     let schema = resp.schema.unwrap_or_default();
     let resolved = if resp.collection_name.is_empty() {
         schema.name.clone()
@@ -179,47 +153,21 @@ pub struct IndexProgress {
     pub fail_reason: Option<String>,
 }
 
-/// Every index of the collection (empty when it has none).
+/// Every index of the collection (empty when it has none): `admin::indexes` in the shape
+/// `health` and `bench` report (metric in upper case, counts never negative).
 pub async fn index_progress(client: &Client, collection: &str) -> Result<Vec<IndexProgress>> {
-    let resp = client
-        .raw()
-        .describe_index(client.request(DescribeIndexRequest {
-            db_name: client.db_name.clone(),
-            collection_name: collection.to_string(),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|s| client.grpc_error("DescribeIndex", s))?
-        .into_inner();
-    if let Err(e) = client.check("DescribeIndex", resp.status.as_ref()) {
-        // A collection without any index answers "index not found".
-        return match e {
-            MilvusError::Rpc { ref reason, .. } if reason.contains("not found") => Ok(Vec::new()),
-            other => Err(other),
-        };
-    }
-    Ok(resp
-        .index_descriptions
+    Ok(super::admin::indexes(client, collection)
+        .await?
         .into_iter()
-        .map(|d| {
-            let param = |key: &str| {
-                d.params
-                    .iter()
-                    .find(|p| p.key.eq_ignore_ascii_case(key))
-                    .map(|p| p.value.clone())
-            };
-            IndexProgress {
-                index_type: param("index_type").unwrap_or_default(),
-                metric: param("metric_type").map(|m| m.to_ascii_uppercase()),
-                field: d.field_name.clone(),
-                indexed_rows: d.indexed_rows.max(0) as u64,
-                total_rows: d.total_rows.max(0) as u64,
-                pending_rows: d.pending_index_rows.max(0) as u64,
-                state: IndexState::try_from(d.state)
-                    .map(|s| format!("{s:?}"))
-                    .unwrap_or_else(|_| format!("state {}", d.state)),
-                fail_reason: Some(d.index_state_fail_reason.clone()).filter(|r| !r.is_empty()),
-            }
+        .map(|d| IndexProgress {
+            field: d.field,
+            index_type: d.index_type,
+            metric: d.metric_type.map(|m| m.to_ascii_uppercase()),
+            indexed_rows: d.indexed_rows.max(0) as u64,
+            total_rows: d.total_rows.max(0) as u64,
+            pending_rows: d.pending_rows.max(0) as u64,
+            state: d.state,
+            fail_reason: Some(d.fail_reason).filter(|r| !r.is_empty()),
         })
         .collect())
 }
@@ -266,20 +214,7 @@ pub async fn statistics_row_count(client: &Client, collection: &str) -> Result<u
         })
 }
 
-/// Names of the collections in the client's database.
-pub async fn list_collections(client: &Client) -> Result<Vec<String>> {
-    let resp = client
-        .raw()
-        .show_collections(client.request(ShowCollectionsRequest {
-            db_name: client.db_name.clone(),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|s| client.grpc_error("ShowCollections", s))?
-        .into_inner();
-    client.check("ShowCollections", resp.status.as_ref())?;
-    Ok(resp.collection_names)
-}
+pub use super::admin::list_collections;
 
 #[cfg(test)]
 mod tests {

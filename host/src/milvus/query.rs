@@ -92,6 +92,11 @@ pub async fn query(
 /// `count(*)` of the whole collection.
 pub async fn count(client: &Client, collection: &str) -> Result<u64> {
     let fields = query(client, collection, "", &["count(*)".to_string()], None).await?;
+    count_of(&fields)
+}
+
+/// The number a `count(*)` query answered with (its one Int64 column).
+pub fn count_of(fields: &[FieldData]) -> Result<u64> {
     fields
         .iter()
         .find_map(|f| match &f.field {

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::milvus::proto::common::{ConsistencyLevel, KeyValuePair};
 use ::milvus::proto::milvus::{DeleteRequest, InsertRequest, QueryRequest, UpsertRequest};
-use ::milvus::proto::schema::{FieldData, field_data, scalar_field};
+use ::milvus::proto::schema::FieldData;
 
 use super::client::Client;
 use super::error::{MilvusError, Result};
@@ -101,20 +101,7 @@ pub async fn count_at(client: &Client, collection: &str, expr: &str, ts: u64) ->
         ts,
     )
     .await?;
-    page.fields
-        .iter()
-        .find_map(|f| match &f.field {
-            Some(field_data::Field::Scalars(s)) => match &s.data {
-                Some(scalar_field::Data::LongData(l)) => l.data.first().map(|v| *v as u64),
-                _ => None,
-            },
-            _ => None,
-        })
-        .ok_or_else(|| MilvusError::Rpc {
-            rpc: "Query",
-            reason: "count(*) returned no number".into(),
-            transient: false,
-        })
+    super::query::count_of(&page.fields)
 }
 
 /// How to write a page.
