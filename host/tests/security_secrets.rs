@@ -9,7 +9,8 @@
 //! with a password is created through pymongo), the OCI registry.
 
 mod security_common;
-#[allow(dead_code)]
+// For its fixture documents; it loads milvus_common.rs a second time, which is harmless.
+#[allow(clippy::duplicate_mod)]
 mod sync_common;
 
 use std::path::Path;
