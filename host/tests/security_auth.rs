@@ -280,3 +280,95 @@ fn token_files_and_uris_with_credentials_are_checked_as_input() {
     assert!(err.contains("--token"), "{err}");
     assert!(!err.contains("Sec-Uri-Pw-77"), "{err}");
 }
+
+/// Objects under `prefix` in `bucket`, listed with boto3 (an independent S3 client).
+fn s3_keys(bucket: &str, prefix: &str) -> Vec<String> {
+    let script = r#"
+import sys, boto3
+endpoint, key, secret, region, bucket, prefix = sys.argv[1:]
+s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
+                  aws_secret_access_key=secret, region_name=region)
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    for o in page.get("Contents", []):
+        print(o["Key"])
+"#;
+    let out = std::process::Command::new(service_uri("MI_PYTHON"))
+        .args([
+            "-c",
+            script,
+            &service_uri("MI_S3_ENDPOINT"),
+            &service_uri("MI_S3_ACCESS_KEY"),
+            &service_uri("MI_S3_SECRET_KEY"),
+            &service_uri("MI_S3_REGION"),
+            bucket,
+            prefix,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "boto3 listing failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_refused_import_uploads_nothing() {
+    let s = secure();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dataset(dir, "simple", "100");
+    let bucket = service_uri("MI_S3_BUCKET");
+    let prefix = format!(
+        "sec_auth/{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    );
+    let endpoint = service_uri("MI_S3_ENDPOINT");
+    let key = service_uri("MI_S3_ACCESS_KEY");
+    let secret = service_uri("MI_S3_SECRET_KEY");
+    let region = service_uri("MI_S3_REGION");
+    let err = fails(
+        dir,
+        &[
+            "to-milvus",
+            "import",
+            "--local-path",
+            &data,
+            "--s3-path",
+            &prefix,
+            "--bucket",
+            &bucket,
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            &region,
+            "--collection-name",
+            "sec_auth_import",
+            "--uri",
+            &s.uri,
+            "--ca-cert",
+            &s.ca,
+            "--token",
+            "sec_auth_alice:Sec-Wrong-Pw-1111",
+            "--no-progress",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", &key),
+            ("AWS_SECRET_ACCESS_KEY", &secret),
+        ],
+        1,
+    );
+    assert!(
+        err.contains("authentication failed for user `sec_auth_alice`"),
+        "{err}"
+    );
+    assert_eq!(s3_keys(&bucket, &prefix), Vec::<String>::new());
+}
