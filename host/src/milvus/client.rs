@@ -183,6 +183,8 @@ pub struct Client {
     user: Option<String>,
     /// Kept for the REST calls, which must trust what the gRPC channel trusts.
     tls: TlsOptions,
+    /// The REST client, built on first use (loading the system roots is not free).
+    http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl Client {
@@ -243,6 +245,7 @@ impl Client {
             token: options.token.clone().filter(|t| !t.is_empty()),
             user: token_user(options.token.as_deref()),
             tls: options.tls.clone(),
+            http: Default::default(),
         };
         client.version = match client.detect_version().await {
             // A TLS-only server drops a plain HTTP/2 connection without a word.
@@ -314,7 +317,11 @@ impl Client {
 
     /// An HTTP client for the server's REST API that trusts what the gRPC channel trusts.
     pub fn http_client(&self) -> Result<reqwest::Client> {
-        tls::http_client(&self.tls)
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
+        let client = tls::http_client(&self.tls)?;
+        Ok(self.http.get_or_init(|| client).clone())
     }
 
     /// The generated client, for calls not wrapped here.
@@ -411,6 +418,30 @@ mod tests {
         assert!(err.contains("ftp://host:1"), "{err}");
         let err = normalize_uri("host:notaport").unwrap_err().to_string();
         assert!(err.contains("notaport"), "{err}");
+    }
+
+    #[test]
+    fn auth_errors_name_the_user_and_never_the_password() {
+        assert_eq!(token_user(Some("alice:pw")).as_deref(), Some("alice"));
+        assert_eq!(token_user(Some("sk-123")).as_deref(), Some("(API key)"));
+        assert_eq!(token_user(Some("")), None);
+        let err = MilvusError::Auth {
+            uri: "https://h:1".into(),
+            user: token_user(Some("alice:pw")),
+            reason: "denied".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "authentication failed for user `alice` at https://h:1: denied"
+        );
+        assert!(!err.is_usage());
+        let err = normalize_uri("https://bob:Hunter22@h:1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("Hunter22") && err.contains("--token"),
+            "{err}"
+        );
     }
 
     #[test]
