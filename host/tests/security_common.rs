@@ -91,6 +91,21 @@ pub async fn create_user(s: &Secure, user: &str, password: &str) {
         status_ok(&resp) || resp.reason.contains("already"),
         "OperateUserRole {user}: {resp:?}"
     );
+    // The proxy learns of new credentials and role grants asynchronously: wait until the
+    // user can connect (a checked HasCollection) before the test relies on it.
+    let mut options = ConnectOptions::new(s.uri.clone());
+    options.token = Some(format!("{user}:{password}"));
+    options.tls.ca_cert = Some(PathBuf::from(&s.ca));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match Client::connect(&options).await {
+            Ok(_) => break,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("{user} still cannot connect 30 s after being created: {e}"),
+        }
+    }
 }
 
 /// A Milvus status of success (old servers set `error_code`, new ones `code`).
