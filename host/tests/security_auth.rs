@@ -372,3 +372,47 @@ fn a_refused_import_uploads_nothing() {
     );
     assert_eq!(s3_keys(&bucket, &prefix), Vec::<String>::new());
 }
+
+#[test]
+fn an_authenticated_user_without_the_privilege_is_told_so_not_that_the_password_is_wrong() {
+    let s = secure();
+    let rt = runtime();
+    let (user, password) = ("sec_auth_norole", "Sec-NoRole-Pw-9a0c");
+    rt.block_on(create_user_without_role(&s, user, password));
+    let collection = "sec_auth_norole_data";
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dataset(dir, "simple", "50");
+    let token = format!("{user}:{password}");
+    let err = fails(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            &data,
+            "--uri",
+            &s.uri,
+            "--ca-cert",
+            &s.ca,
+            "--token",
+            &token,
+            "--collection-name",
+            collection,
+            "--no-progress",
+        ],
+        &[],
+        1,
+    );
+    assert!(
+        err.contains(&format!(
+            "user `{user}` is not allowed to do this at {}",
+            s.uri
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("authentication failed") && !err.contains(password),
+        "{err}"
+    );
+    assert!(!rt.block_on(has_collection(&s, collection)));
+}

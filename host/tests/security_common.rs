@@ -58,10 +58,26 @@ pub async fn root_client(s: &Secure) -> Client {
         .unwrap_or_else(|e| panic!("root cannot connect to {}: {e}", s.uri))
 }
 
-/// Creates `user` with `password` through the API (CreateCredential, password base64 as the
-/// proto asks) and gives it the built-in `admin` role; an existing user is kept.
-pub async fn create_user(s: &Secure, user: &str, password: &str) {
+/// Creates `user` with `password` and no role, and waits until it can connect.
+pub async fn create_user_without_role(s: &Secure, user: &str, password: &str) {
     let root = root_client(s).await;
+    create_credential(&root, user, password).await;
+    let mut options = ConnectOptions::new(s.uri.clone());
+    options.token = Some(format!("{user}:{password}"));
+    options.tls.ca_cert = Some(PathBuf::from(&s.ca));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match Client::connect(&options).await {
+            Ok(_) => return,
+            Err(e) if std::time::Instant::now() > deadline => {
+                panic!("{user} cannot connect 30 s after being created: {e}")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn create_credential(root: &Client, user: &str, password: &str) {
     let resp = root
         .raw()
         .create_credential(root.request(CreateCredentialRequest {
@@ -76,6 +92,13 @@ pub async fn create_user(s: &Secure, user: &str, password: &str) {
         status_ok(&resp) || resp.reason.contains("already exists"),
         "CreateCredential {user}: {resp:?}"
     );
+}
+
+/// Creates `user` with `password` through the API (CreateCredential, password base64 as the
+/// proto asks) and gives it the built-in `admin` role; an existing user is kept.
+pub async fn create_user(s: &Secure, user: &str, password: &str) {
+    let root = root_client(s).await;
+    create_credential(&root, user, password).await;
     let resp = root
         .raw()
         .operate_user_role(root.request(OperateUserRoleRequest {
@@ -92,20 +115,37 @@ pub async fn create_user(s: &Secure, user: &str, password: &str) {
         "OperateUserRole {user}: {resp:?}"
     );
     // The proxy learns of new credentials and role grants asynchronously: wait until the
-    // user can connect (a checked HasCollection) before the test relies on it.
+    // user can connect and holds a privilege only the admin role gives (DropCollection of a
+    // collection that does not exist: harmless, and refused with "permission deny" until
+    // the grant has arrived) before the test relies on it.
     let mut options = ConnectOptions::new(s.uri.clone());
     options.token = Some(format!("{user}:{password}"));
     options.tls.ca_cert = Some(PathBuf::from(&s.ca));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
         match Client::connect(&options).await {
-            Ok(_) => break,
-            Err(_) if std::time::Instant::now() < deadline => {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            Ok(client) => {
+                let resp = client
+                    .raw()
+                    .drop_collection(client.request(
+                        ::milvus::proto::milvus::DropCollectionRequest {
+                            collection_name: "sec_probe_never_created".into(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await;
+                match resp {
+                    Ok(r) if !r.get_ref().reason.contains("permission deny") => return,
+                    Ok(r) => last = r.into_inner().reason,
+                    Err(status) => last = status.to_string(),
+                }
             }
-            Err(e) => panic!("{user} still cannot connect 30 s after being created: {e}"),
+            Err(e) => last = e.to_string(),
         }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    panic!("{user} is still not an admin 30 s after being created: {last}");
 }
 
 /// A Milvus status of success (old servers set `error_code`, new ones `code`).

@@ -127,9 +127,12 @@ impl From<MilvusError> for CliError {
             MilvusError::Connect { .. } => {
                 Some("is Milvus running there? check --uri / MILVUS_URI")
             }
-            MilvusError::Auth { .. } => Some(
-                "check --token / --token-file / MILVUS_TOKEN (user:password or API key); nothing was created or written",
-            ),
+            MilvusError::Auth { .. } => {
+                Some("check --token / --token-file / MILVUS_TOKEN (user:password or API key)")
+            }
+            MilvusError::Permission { .. } => {
+                Some("grant the user a role with that privilege (or use a user that has it)")
+            }
             MilvusError::Tls { .. } => Some(
                 "pass the server's CA with --ca-cert FILE, and connect with a host name its certificate lists",
             ),

@@ -350,6 +350,13 @@ impl Client {
             status.reason.clone()
         };
         let lower = reason.to_ascii_lowercase();
+        if lower.contains("permission deny") || lower.contains("permission denied") {
+            return Err(MilvusError::Permission {
+                uri: self.uri.clone(),
+                user: self.user.clone(),
+                reason,
+            });
+        }
         if lower.contains("auth")
             && (lower.contains("fail") || lower.contains("invalid") || lower.contains("denied"))
         {
@@ -374,7 +381,12 @@ impl Client {
     pub fn grpc_error(&self, rpc: &'static str, status: tonic::Status) -> MilvusError {
         use tonic::Code;
         match status.code() {
-            Code::Unauthenticated | Code::PermissionDenied => self.auth_error(status.message()),
+            Code::Unauthenticated => self.auth_error(status.message()),
+            Code::PermissionDenied => MilvusError::Permission {
+                uri: self.uri.clone(),
+                user: self.user.clone(),
+                reason: status.message().to_string(),
+            },
             Code::Unimplemented => MilvusError::Unsupported {
                 version: self.version.to_string(),
                 feature: rpc.to_string(),

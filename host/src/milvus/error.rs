@@ -21,6 +21,13 @@ pub enum MilvusError {
         user: Option<String>,
         reason: String,
     },
+    /// The user is authenticated but its roles do not grant the privilege (RBAC).
+    #[error("user {} is not allowed to do this at {uri}: {reason}", user.as_deref().map_or("(no token)".to_string(), |u| format!("`{u}`")))]
+    Permission {
+        uri: String,
+        user: Option<String>,
+        reason: String,
+    },
     /// The TLS handshake failed; `reason` says what the certificate check refused.
     #[error("TLS connection to Milvus at {uri} failed: {reason}")]
     Tls { uri: String, reason: String },
