@@ -473,11 +473,22 @@ install_registry() {
   fi
 }
 
+# openssl makes milvus_secure's test certificates (Debian's package when it is missing).
+install_openssl() {
+  command -v openssl >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "openssl not found and apt-get is not available"
+  log "installing openssl (Debian package)"
+  apt-get install -y --no-install-recommends openssl >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends openssl >/dev/null; } \
+    || die "apt-get install openssl failed"
+}
+
 install_for() { # SERVICE...
   local s
   for s in "$@"; do
     case $s in
       garage) install_garage ;;
+      milvus_secure) install_openssl; install_venv "$VENV_MILVUS" ;;
       azurite) install_azurite; install_venv "$VENV_AZURE" ;;
       registry) install_registry; install_venv "$VENV_ORAS" ;;
       *) install_venv "$(service_venv "$s")" ;;
