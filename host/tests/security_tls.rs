@@ -93,6 +93,10 @@ fn the_servers_ca_verifies_and_everything_else_is_refused_with_the_reason() {
     // Plain HTTP/2 to a TLS-only server.
     refused(&s.uri.replace("https://", "http://"), &[], "try https://");
 
+    // https:// to the plain Milvus 2.3.5, which does not speak TLS.
+    let plain_server = service_uri("MI_MILVUS23_URI").replace("http://", "https://");
+    refused(&plain_server, &[], "did not answer TLS");
+
     // The test-only escape: connects to a name the certificate does not list, and says so.
     let out = verify(&wrong_host, &["--insecure-skip-verify"], &[]);
     assert!(out.status.success(), "{}", text(&out));

@@ -134,7 +134,7 @@ impl From<MilvusError> for CliError {
                 Some("grant the user a role with that privilege (or use a user that has it)")
             }
             MilvusError::Tls { .. } => Some(
-                "pass the server's CA with --ca-cert FILE, and connect with a host name its certificate lists",
+                "https:// needs a server certificate from a CA you trust (--ca-cert FILE, else the system roots) for the URI's host name",
             ),
             MilvusError::NoCollection { .. } => Some("insert first, or pass --collection-name"),
             _ => None,

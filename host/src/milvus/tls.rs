@@ -115,16 +115,9 @@ fn connect_error(uri: &str, error: &(dyn std::error::Error + 'static)) -> Milvus
             reason,
         };
     }
-    let text = chain(error);
-    if text.contains("InvalidContentType") || text.contains("corrupt message") {
-        return MilvusError::Tls {
-            uri: uri.to_string(),
-            reason: format!("the server did not answer TLS (is it plain http://?): {text}"),
-        };
-    }
     MilvusError::Connect {
         uri: uri.to_string(),
-        reason: text,
+        reason: chain(error),
     }
 }
 
@@ -148,8 +141,15 @@ fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
 
 fn certificate_problem(uri: &str, error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let host = host_of(uri);
-    let rustls::Error::InvalidCertificate(cert) = rustls_error(error)? else {
-        return rustls_error(error).map(|e| format!("TLS handshake failed: {e}"));
+    let cert = match rustls_error(error)? {
+        rustls::Error::InvalidCertificate(cert) => cert,
+        rustls::Error::InvalidMessage(_) => {
+            return Some(format!(
+                "the server did not answer TLS (is it plain http://? then use an http:// URI): {}",
+                chain(error)
+            ));
+        }
+        other => return Some(format!("TLS handshake failed: {other}")),
     };
     Some(match cert {
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
