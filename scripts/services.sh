@@ -7,6 +7,13 @@
 #   milvus  Milvus 2.3.5 standalone (`milvus-server` from PyPI) on 19530, object
 #           storage in Garage's a-bucket; also uses 2379 2380 9091 13333 19529
 #           21121 21123 21124 22930 53100 53101 (some on all interfaces)
+#   milvus_secure  a second Milvus 2.3.5 standalone from the same venv, with authentication
+#           (common.security.authorizationEnabled, root / Milvus) and one-way TLS
+#           (common.security.tlsMode=1) on 19540; its server certificate (localhost,
+#           127.0.0.1) and CA are made with openssl once and kept in $STATE/tls, with an
+#           unrelated CA for tests that must be refused. Its other ports: 2479 2480 9191
+#           13343 19539 21131 21133 21134 22940 53110 53111; its objects under
+#           milvus-secure/ in Garage's a-bucket, apart from the plain instance's files/
 #   lite25  Milvus Lite 2.5.1 on 19531 (the C++ `milvus` binary inside the wheel)
 #   lite32  Milvus Lite 3.2.2 on 19532 (Python re-implementation of the gRPC API)
 #   azurite Azurite 3.37.0 blob service (Microsoft's Azure Storage emulator) on 10000:
@@ -33,7 +40,9 @@
 #
 # $STATE/env.sh (source it) exports, for the services that are running:
 #   MI_S3_ENDPOINT MI_S3_ACCESS_KEY MI_S3_SECRET_KEY MI_S3_REGION MI_S3_BUCKET MI_S3_TEST_BUCKET
-#   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI, and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
+#   MI_MILVUS23_URI MI_LITE25_URI MI_LITE32_URI,
+#   MI_MILVUS23_SECURE_URI (https://localhost:19540) MI_MILVUS23_SECURE_TOKEN (root:Milvus)
+#   MI_MILVUS_CA (its CA, PEM) MI_MILVUS_OTHER_CA (a CA that signed nothing it serves), and MI_MILVUS23_PYTHON MI_LITE25_PYTHON
 #   MI_LITE32_PYTHON (each server's venv python, with a pymilvus matching it), plus always
 #   MI_MONGO_URI MI_MONGO_PYTHON (SecantusDB; venv with pymongo),
 #   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5), and
@@ -50,6 +59,8 @@
 #   MILVUS_INGEST_SERVICES_TIMEOUT  seconds to wait for health (default 120)
 #   MILVUS_INGEST_PYTHON            interpreter used to create the venvs (default python3)
 #   MILVUS_INGEST_GARAGE            explicit garage binary (must report 2.5.0)
+#   MILVUS_INGEST_SHARED_GARAGE=1   `up milvus_secure` uses the Garage already serving 3900
+#                                   (another state dir's) instead of starting one
 set -euo pipefail
 
 CACHE=${MILVUS_INGEST_CACHE:-$HOME/.cache/milvus-ingest}
@@ -59,7 +70,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus lite25 lite32 azurite registry mongo)
+ALL_SERVICES=(garage milvus milvus_secure lite25 lite32 azurite registry mongo)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -87,6 +98,22 @@ MILVUS_INDEXNODE_PORT=21121
 MILVUS_DATACOORD_PORT=13333
 MILVUS_DATANODE_PORT=21124
 MILVUS_FIXED_PORTS=(2380 9091)
+# milvus_secure: the same set moved up by 10 (100 for etcd and metrics). The two that the
+# plain instance cannot move are set here through an embedded-etcd config file
+# (etcd.config.path: listen-peer-urls) and the launcher's metrics port (METRICS_PORT).
+SECURE_PORT=19540
+SECURE_ETCD_PORT=2479
+SECURE_ETCD_PEER_PORT=2480
+SECURE_METRICS_PORT=9191
+SECURE_PROXY_INTERNAL_PORT=19539
+SECURE_ROOTCOORD_PORT=53110
+SECURE_QUERYCOORD_PORT=53111
+SECURE_QUERYNODE_PORT=21133
+SECURE_INDEXCOORD_PORT=22940
+SECURE_INDEXNODE_PORT=21131
+SECURE_DATACOORD_PORT=13343
+SECURE_DATANODE_PORT=21134
+SECURE_ROOT_TOKEN=root:Milvus   # Milvus' documented default root password
 
 # ---- S3 settings --------------------------------------------------------------
 # A fixed key is imported (not `key create`d) so the credentials are known
@@ -156,7 +183,7 @@ venv_python() { echo "$VENVS/$1/bin/python"; }
 
 service_venv() {
   case $1 in
-    milvus) echo "$VENV_MILVUS" ;;
+    milvus|milvus_secure) echo "$VENV_MILVUS" ;;
     lite25) echo "$VENV_LITE25" ;;
     lite32) echo "$VENV_LITE32" ;;
     azurite) echo "$VENV_AZURE" ;;
@@ -169,6 +196,7 @@ service_port() {
   case $1 in
     garage) echo "$GARAGE_S3_PORT" ;;
     milvus) echo "$MILVUS_PORT" ;;
+    milvus_secure) echo "$SECURE_PORT" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
     azurite) echo "$AZURITE_PORT" ;;
@@ -183,6 +211,9 @@ service_ports() { # every port a service listens on
     milvus) echo "$MILVUS_PORT $MILVUS_ETCD_PORT $MILVUS_PROXY_INTERNAL_PORT $MILVUS_ROOTCOORD_PORT" \
       "$MILVUS_QUERYCOORD_PORT $MILVUS_QUERYNODE_PORT $MILVUS_INDEXCOORD_PORT $MILVUS_INDEXNODE_PORT" \
       "$MILVUS_DATACOORD_PORT $MILVUS_DATANODE_PORT ${MILVUS_FIXED_PORTS[*]}" ;;
+    milvus_secure) echo "$SECURE_PORT $SECURE_ETCD_PORT $SECURE_ETCD_PEER_PORT $SECURE_METRICS_PORT" \
+      "$SECURE_PROXY_INTERNAL_PORT $SECURE_ROOTCOORD_PORT $SECURE_QUERYCOORD_PORT $SECURE_QUERYNODE_PORT" \
+      "$SECURE_INDEXCOORD_PORT $SECURE_INDEXNODE_PORT $SECURE_DATACOORD_PORT $SECURE_DATANODE_PORT" ;;
     lite25) echo "$LITE25_PORT" ;;
     lite32) echo "$LITE32_PORT" ;;
     azurite) echo "$AZURITE_PORT" ;;
@@ -194,7 +225,7 @@ service_ports() { # every port a service listens on
 # Seconds a service gets between SIGTERM and SIGKILL. Milvus 2.3.5 standalone's
 # graceful shutdown hangs (components retry a root coord that already stopped),
 # and its data is thrown away anyway, so it gets little.
-service_grace() { case $1 in milvus) echo 3 ;; *) echo 10 ;; esac; }
+service_grace() { case $1 in milvus|milvus_secure) echo 3 ;; *) echo 10 ;; esac; }
 
 # Resolve the requested services into SVCS, in start order; unknown names are fatal.
 parse_services() {
@@ -442,11 +473,22 @@ install_registry() {
   fi
 }
 
+# openssl makes milvus_secure's test certificates (Debian's package when it is missing).
+install_openssl() {
+  command -v openssl >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "openssl not found and apt-get is not available"
+  log "installing openssl (Debian package)"
+  apt-get install -y --no-install-recommends openssl >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends openssl >/dev/null; } \
+    || die "apt-get install openssl failed"
+}
+
 install_for() { # SERVICE...
   local s
   for s in "$@"; do
     case $s in
       garage) install_garage ;;
+      milvus_secure) install_openssl; install_venv "$VENV_MILVUS" ;;
       azurite) install_azurite; install_venv "$VENV_AZURE" ;;
       registry) install_registry; install_venv "$VENV_ORAS" ;;
       *) install_venv "$(service_venv "$s")" ;;
@@ -468,6 +510,20 @@ import sys, warnings
 warnings.filterwarnings("ignore")
 from pymilvus import connections, utility
 connections.connect(alias="probe", uri=sys.argv[1], timeout=5)
+utility.list_collections(timeout=5, using="probe")
+EOF
+}
+
+# milvus_secure: a real call over TLS (verified against our CA) with the root token.
+milvus_secure_probe() {
+  timeout 30 "$(venv_python "$VENV_MILVUS")" - "https://localhost:$SECURE_PORT" "$SECURE_ROOT_TOKEN" \
+    "$STATE/tls/ca.pem" >/dev/null 2>&1 <<'EOF'
+import sys, warnings
+warnings.filterwarnings("ignore")
+from pymilvus import connections, utility
+uri, token, ca = sys.argv[1:]
+connections.connect(alias="probe", uri=uri, token=token, secure=True, server_pem_path=ca,
+                    server_name="localhost", timeout=5)
 utility.list_collections(timeout=5, using="probe")
 EOF
 }
@@ -501,6 +557,7 @@ EOF
 
 probe() { # SERVICE
   case $1 in
+    milvus_secure) port_open "$SECURE_PORT" && milvus_secure_probe ;;
     garage) garage_probe ;;
     azurite) azurite_probe ;;
     registry) http_ok "http://$HOST:$REGISTRY_PORT/v2/" ;;
@@ -591,7 +648,11 @@ EOF
 # require_free_ports, and after, by the milvus.yaml check in start_milvus).
 MILVUS_SERVER_LAUNCHER='
 import socket, sys
+import os
 import milvus
+
+# The metrics/healthz port is not a flag; milvus-server starts looking at 9091.
+milvus.default_server.webservice_port = int(os.environ.get("MI_MILVUS_METRICS_PORT", "9091"))
 
 def try_bind_port(self, port):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -654,6 +715,101 @@ start_milvus() {
   fi
 
   wait_healthy milvus "$t0" "$dir/milvus-server.log" "$dir/data/logs/milvus-stdout.log" \
+    "$dir/data/logs/milvus-stderr.log"
+}
+
+# The test PKI of milvus_secure, made once per state dir (kept across restarts):
+# ca.pem/ca.key, server.pem/server.key for localhost and 127.0.0.1 signed by it, and
+# other-ca.pem, a CA that signed nothing the server presents ("unknown CA" tests).
+make_test_pki() {
+  local dir=$STATE/tls
+  [ -s "$dir/server.pem" ] && [ -s "$dir/other-ca.pem" ] && return 0
+  command -v openssl >/dev/null 2>&1 || die "milvus_secure needs openssl to make its test certificates"
+  rm -rf "$dir" "$dir.tmp"; mkdir -p "$dir.tmp"
+  (
+    cd "$dir.tmp"
+    ca_ext=(-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign)
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=milvus-ingest test CA" \
+      "${ca_ext[@]}" -keyout ca.key -out ca.pem
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=milvus-ingest other CA" \
+      "${ca_ext[@]}" -keyout other-ca.key -out other-ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.pem
+    rm -f other-ca.key server.csr server.ext ca.srl
+  ) >"$STATE/tls-openssl.log" 2>&1 || { cat "$STATE/tls-openssl.log" >&2; die "openssl failed making the test certificates"; }
+  chmod 600 "$dir.tmp"/*.key
+  mv "$dir.tmp" "$dir"
+}
+
+# Milvus 2.3.5 with authentication and TLS, from the same venv as `milvus`, every port
+# moved (see SECURE_*), its own etcd, rocksmq and Garage root path (milvus-secure/).
+start_milvus_secure() {
+  local dir=$STATE/milvus_secure venv t0 yaml p
+  venv=$(venv_dir "$VENV_MILVUS")
+  if ! garage_probe || { [ "${MILVUS_INGEST_SHARED_GARAGE:-0}" != 1 ] && ! is_running garage; }; then
+    die "milvus_secure needs garage up (run: $0 up garage milvus_secure)"
+  fi
+  make_test_pki
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  ln -s "$venv/milvus-data/bin" "$dir/data/bin"
+  # Embedded etcd reads its listeners from this file (Milvus overrides the data dir and logs).
+  cat >"$dir/etcd.yaml" <<EOF
+name: milvus-secure
+listen-client-urls: http://$HOST:$SECURE_ETCD_PORT
+advertise-client-urls: http://$HOST:$SECURE_ETCD_PORT
+listen-peer-urls: http://$HOST:$SECURE_ETCD_PEER_PORT
+initial-advertise-peer-urls: http://$HOST:$SECURE_ETCD_PEER_PORT
+initial-cluster: milvus-secure=http://$HOST:$SECURE_ETCD_PEER_PORT
+EOF
+  t0=$(now)
+  # etcd.config.path is not in milvus-server's template (--extra-config only replaces keys
+  # that are), so it goes in as Milvus reads any setting from the environment.
+  start_bg milvus_secure "$dir/milvus-server.log" env MI_MILVUS_METRICS_PORT="$SECURE_METRICS_PORT" \
+    ETCD_CONFIG_PATH="$dir/etcd.yaml" \
+    "$venv/bin/python" -c "$MILVUS_SERVER_LAUNCHER" --data "$dir/data" \
+    --proxy-port "$SECURE_PORT" \
+    --proxy-internal-port "$SECURE_PROXY_INTERNAL_PORT" \
+    --etcd-port "$SECURE_ETCD_PORT" \
+    --root-coord-port "$SECURE_ROOTCOORD_PORT" \
+    --query-coord-port "$SECURE_QUERYCOORD_PORT" \
+    --query-node-port "$SECURE_QUERYNODE_PORT" \
+    --index-coord-port "$SECURE_INDEXCOORD_PORT" \
+    --index-node-port "$SECURE_INDEXNODE_PORT" \
+    --data-coord-port "$SECURE_DATACOORD_PORT" \
+    --data-node-port "$SECURE_DATANODE_PORT" \
+    --authorization-enabled true \
+    --tls-mode 1 \
+    --server-pem-path "$STATE/tls/server.pem" \
+    --server-key-path "$STATE/tls/server.key" \
+    --ca-pem-path "$STATE/tls/ca.pem" \
+    --extra-config etcd.rootPath=milvus-secure \
+    --extra-config common.storageType=minio \
+    --extra-config "minio.address=$HOST" \
+    --extra-config "minio.port=$GARAGE_S3_PORT" \
+    --extra-config "minio.accessKeyID=$S3_ACCESS_KEY" \
+    --extra-config "minio.secretAccessKey=$S3_SECRET_KEY" \
+    --extra-config "minio.bucketName=$S3_BUCKET" \
+    --extra-config minio.rootPath=milvus-secure \
+    --extra-config "minio.region=$S3_REGION"
+
+  yaml=$dir/data/configs/milvus.yaml
+  for p in $(seq 100); do [ -s "$yaml" ] && break; sleep 0.1; done
+  sleep 0.5
+  [ -s "$yaml" ] || fail_service milvus_secure "milvus-server wrote no $yaml" "$dir/milvus-server.log"
+  for p in $(service_ports milvus_secure); do
+    case $p in "$SECURE_ETCD_PEER_PORT"|"$SECURE_METRICS_PORT") continue ;; esac
+    grep -Eq "(port|Port|localhost): ?$p\b" "$yaml" \
+      || fail_service milvus_secure "port $p is not in $yaml (milvus-server moved it?)" "$dir/milvus-server.log"
+  done
+  if ! grep -q "authorizationEnabled: true" "$yaml" || ! grep -q "tlsMode: 1" "$yaml" \
+    || ! grep -q "rootPath: milvus-secure" "$yaml"; then
+    fail_service milvus_secure "security or storage settings missing from $yaml" "$dir/milvus-server.log"
+  fi
+
+  wait_healthy milvus_secure "$t0" "$dir/milvus-server.log" "$dir/data/logs/milvus-stdout.log" \
     "$dir/data/logs/milvus-stderr.log"
 }
 
@@ -750,6 +906,12 @@ write_env() {
       printf 'export MI_MILVUS23_URI=%q\n' "http://$HOST:$MILVUS_PORT"
       printf 'export MI_MILVUS23_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"
     fi
+    if is_running milvus_secure; then
+      printf 'export MI_MILVUS23_SECURE_URI=%q\n' "https://localhost:$SECURE_PORT"
+      printf 'export MI_MILVUS23_SECURE_TOKEN=%q\n' "$SECURE_ROOT_TOKEN"
+      printf 'export MI_MILVUS_CA=%q\n' "$STATE/tls/ca.pem"
+      printf 'export MI_MILVUS_OTHER_CA=%q\n' "$STATE/tls/other-ca.pem"
+    fi
     if is_running lite25; then
       printf 'export MI_LITE25_URI=%q\n' "http://$HOST:$LITE25_PORT"
       printf 'export MI_LITE25_PYTHON=%q\n' "$(venv_python "$VENV_LITE25")"
@@ -799,13 +961,16 @@ cmd_up() {
   local svcs s restarted_garage=0
   parse_services "$@"
   # Milvus 2.3.5 keeps its data in Garage.
-  case " ${SVCS[*]} " in *" milvus "*) parse_services garage "${SVCS[@]}" ;; esac
+  case " ${SVCS[*]} " in
+    *" milvus "*) parse_services garage "${SVCS[@]}" ;;
+    *" milvus_secure "*) [ "${MILVUS_INGEST_SHARED_GARAGE:-0}" = 1 ] || parse_services garage "${SVCS[@]}" ;;
+  esac
   svcs=("${SVCS[@]}")
   install_for "${svcs[@]}"
   mkdir -p "$STATE"
   for s in "${svcs[@]}"; do
     # A fresh Garage has none of Milvus' objects: restart Milvus with it.
-    if [ "$s" = milvus ] && [ $restarted_garage = 1 ]; then stop_service milvus; fi
+    if [[ $s = milvus* ]] && [ $restarted_garage = 1 ]; then stop_service "$s"; fi
     if is_running "$s" && probe "$s"; then
       log "$s already up"
       continue

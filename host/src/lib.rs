@@ -12,6 +12,7 @@ pub mod milvus;
 pub mod mongo;
 pub mod plugin;
 pub mod rebuild;
+pub mod redact;
 pub mod registry;
 pub mod schema;
 pub mod shard;

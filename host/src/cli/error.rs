@@ -35,13 +35,15 @@ impl CliError {
         self
     }
 
+    /// Prints the error to stderr, with every registered secret and URI password masked.
     pub fn render(&self) {
-        eprintln!("error: {}", self.error);
+        use crate::redact::text;
+        eprintln!("error: {}", text(&self.error.to_string()));
         for cause in self.error.chain().skip(1) {
-            eprintln!("  Caused by: {cause}");
+            eprintln!("  Caused by: {}", text(&cause.to_string()));
         }
         if let Some(hint) = &self.hint {
-            eprintln!("hint: {hint}");
+            eprintln!("hint: {}", text(hint));
         }
     }
 }

@@ -13,7 +13,6 @@ use super::printer::Printer;
 use super::to_milvus::ConnectArgs;
 use crate::measure::health::{HealthOptions, HealthReport, Overall, health_check};
 use crate::measure::prometheus;
-use crate::milvus::ConnectOptions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HealthFormat {
@@ -59,10 +58,7 @@ fn threshold(ms: f64, flag: &str) -> Result<Duration, CliError> {
 }
 
 pub fn run(args: HealthArgs, printer: &Printer) -> Result<(), CliError> {
-    let mut connect = ConnectOptions::new(args.connect.uri.clone());
-    connect.token = args.connect.token.clone();
-    connect.db_name = args.connect.db_name.clone();
-    connect.rpc_timeout = Duration::from_secs(args.connect.rpc_timeout.max(1));
+    let connect = args.connect.options()?;
     let options = HealthOptions {
         connect,
         collection: args.collection.clone(),

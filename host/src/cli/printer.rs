@@ -1,4 +1,5 @@
 //! The one place that decides what goes to stdout (data, summaries) and stderr (status).
+//! Both pass through `redact::text`, so no registered secret or URI password is printed.
 
 use std::io::Write;
 
@@ -26,6 +27,7 @@ impl Printer {
 
     /// Data for stdout. A closed pipe (`| head`) ends quietly.
     pub fn out(&self, text: &str) {
+        let text = crate::redact::text(text);
         let mut stdout = std::io::stdout().lock();
         if writeln!(stdout, "{text}").is_err() {
             std::process::exit(0);
@@ -38,6 +40,6 @@ impl Printer {
 
     /// Status for stderr (never mixed into piped data).
     pub fn status(&self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", crate::redact::text(text));
     }
 }

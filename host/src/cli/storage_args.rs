@@ -42,8 +42,9 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
+    /// The library's options; every credential is registered for redaction.
     pub fn options(&self) -> StorageOptions {
-        StorageOptions {
+        let options = StorageOptions {
             endpoint_url: self.endpoint_url.clone().filter(|s| !s.is_empty()),
             region: self.region.clone().filter(|s| !s.is_empty()),
             access_key_id: self
@@ -61,7 +62,14 @@ impl StorageArgs {
             allow_http: self.allow_http,
             max_retries: self.retries,
             ..StorageOptions::default()
+        };
+        for secret in options.secrets() {
+            crate::redact::register(&secret);
         }
+        if let Some(endpoint) = &options.endpoint_url {
+            crate::redact::register_uri(endpoint);
+        }
+        options
     }
 }
 

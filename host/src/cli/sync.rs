@@ -224,6 +224,9 @@ async fn sync(args: SyncArgs, printer: &Printer) -> Result<(), CliError> {
         .expect("clap requires -c without --list");
     let params: BTreeMap<String, String> = args.handler_params.iter().cloned().collect();
     let handler = resolve_handler(&host, &args.plugins, &name, &params).map_err(handler_error)?;
+    if let Some(uri) = &args.mongo_uri {
+        crate::redact::register_uri(uri);
+    }
     let source = if !args.from_file.is_empty() {
         Source::Files(args.from_file.clone())
     } else {

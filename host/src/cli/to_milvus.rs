@@ -31,9 +31,26 @@ pub struct ConnectArgs {
     /// Milvus address: http://host:port, https://host:port (TLS) or host:port.
     #[arg(long, env = "MILVUS_URI", default_value = "http://localhost:19530")]
     pub uri: String,
-    /// `user:password` or an API key.
+    /// `user:password` or an API key. Prefer --token-file or MILVUS_TOKEN: a flag's value
+    /// stays in the shell history and in `ps` output.
     #[arg(long, env = "MILVUS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Read the token from this file (its first line; surrounding whitespace is ignored).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "MILVUS_TOKEN_FILE",
+        conflicts_with = "token"
+    )]
+    pub token_file: Option<PathBuf>,
+    /// For https:// URIs: trust the CA certificate(s) in this PEM file instead of the
+    /// system roots.
+    #[arg(long, value_name = "FILE", env = "MILVUS_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// TESTING ONLY: accept any certificate from an https:// server. Anyone between you and
+    /// the server can then read the token and the data. Never use it in production.
+    #[arg(long, conflicts_with = "ca_cert")]
+    pub insecure_skip_verify: bool,
     /// Database (default: `default`).
     #[arg(long, env = "MILVUS_DB_NAME")]
     pub db_name: Option<String>,
@@ -111,8 +128,14 @@ impl From<MilvusError> for CliError {
                 Some("is Milvus running there? check --uri / MILVUS_URI")
             }
             MilvusError::Auth { .. } => {
-                Some("check --token / MILVUS_TOKEN (user:password or API key)")
+                Some("check --token / --token-file / MILVUS_TOKEN (user:password or API key)")
             }
+            MilvusError::Permission { .. } => {
+                Some("grant the user a role with that privilege (or use a user that has it)")
+            }
+            MilvusError::Tls { .. } => Some(
+                "https:// needs a server certificate from a CA you trust (--ca-cert FILE, else the system roots) for the URI's host name",
+            ),
             MilvusError::NoCollection { .. } => Some("insert first, or pass --collection-name"),
             _ => None,
         };
@@ -144,11 +167,52 @@ pub fn run(command: ToMilvusCommand, printer: &Printer) -> Result<(), CliError> 
     }
 }
 
+impl ConnectArgs {
+    /// The library's connection options: the token read (from --token, MILVUS_TOKEN or
+    /// --token-file) and registered for redaction, and a loud warning for
+    /// --insecure-skip-verify.
+    pub(super) fn options(&self) -> Result<ConnectOptions, CliError> {
+        let mut options = ConnectOptions::new(self.uri.clone());
+        crate::redact::register_uri(&self.uri);
+        options.token = match (&self.token, &self.token_file) {
+            (_, Some(path)) => Some(read_token_file(path)?),
+            (Some(token), None) => Some(token.trim().to_string()),
+            (None, None) => None,
+        }
+        .filter(|t| !t.is_empty());
+        if let Some(token) = &options.token {
+            crate::redact::register_token(token);
+        }
+        options.db_name = self.db_name.clone();
+        options.rpc_timeout = std::time::Duration::from_secs(self.rpc_timeout.max(1));
+        options.tls.ca_cert = self.ca_cert.clone();
+        options.tls.insecure_skip_verify = self.insecure_skip_verify;
+        if self.insecure_skip_verify {
+            eprintln!(
+                "WARNING: --insecure-skip-verify: the certificate of {} is NOT checked; anyone on the path can read the token and the data. For tests only.",
+                crate::redact::uri(&self.uri)
+            );
+        }
+        Ok(options)
+    }
+}
+
+/// The token in `path`: its first line, trimmed. An empty file is bad input.
+fn read_token_file(path: &std::path::Path) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage_msg(format!("--token-file {}: {e}", path.display())))?;
+    let token = text.lines().next().unwrap_or("").trim().to_string();
+    if token.is_empty() {
+        return Err(CliError::usage_msg(format!(
+            "--token-file {}: the file is empty (expected user:password or an API key on its first line)",
+            path.display()
+        )));
+    }
+    Ok(token)
+}
+
 pub(super) async fn connect(args: &ConnectArgs) -> Result<Client, CliError> {
-    let mut options = ConnectOptions::new(args.uri.clone());
-    options.token = args.token.clone();
-    options.db_name = args.db_name.clone();
-    options.rpc_timeout = std::time::Duration::from_secs(args.rpc_timeout.max(1));
+    let options = args.options()?;
     Ok(Client::connect(&options).await?)
 }
 

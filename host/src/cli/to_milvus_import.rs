@@ -123,6 +123,8 @@ pub async fn run(args: ImportArgs, printer: &Printer) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let location = location(&args)?;
     let store = Store::open(&location, &args.storage.options())?;
+    // Credentials (and TLS) are checked before anything is uploaded.
+    let client = connect(&args.connect).await?;
     let meta: DatasetMeta = match &args.local_path {
         Some(dir) => {
             let meta = read_meta(dir).map_err(|e| CliError::usage(anyhow::anyhow!(e)))?;
@@ -181,7 +183,6 @@ pub async fn run(args: ImportArgs, printer: &Printer) -> Result<(), CliError> {
         .with_hint("upload it again (`upload` or --local-path): uploads resume and skip what is already there"));
     }
 
-    let client = connect(&args.connect).await?;
     let name = args
         .collection_name
         .clone()

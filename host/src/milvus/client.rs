@@ -17,9 +17,10 @@ use base64::Engine;
 use tonic::codegen::InterceptedService;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Channel, Endpoint};
 
 use super::error::{MilvusError, Result};
+use super::tls::{self, TlsOptions};
 
 /// Far above Milvus' 64 MB request limit, so the server (not tonic) decides what is too big.
 const MESSAGE_LIMIT: usize = 256 * 1024 * 1024;
@@ -35,6 +36,8 @@ pub struct ConnectOptions {
     pub db_name: Option<String>,
     /// Applied to each RPC; load and flush waits have their own limits.
     pub rpc_timeout: Duration,
+    /// Certificate checks of `https://` URIs (default: the system roots).
+    pub tls: TlsOptions,
 }
 
 impl ConnectOptions {
@@ -44,14 +47,25 @@ impl ConnectOptions {
             token: None,
             db_name: None,
             rpc_timeout: Duration::from_secs(120),
+            tls: TlsOptions::default(),
         }
     }
+}
+
+/// The user a token names, for messages: `alice` of `alice:password`, `(API key)` for a
+/// token without `:`, `None` without a token. Never any part of the secret.
+pub fn token_user(token: Option<&str>) -> Option<String> {
+    let token = token.filter(|t| !t.is_empty())?;
+    Some(match token.split_once(':') {
+        Some((user, _)) => user.to_string(),
+        None => "(API key)".to_string(),
+    })
 }
 
 /// Normalises a user URI to `scheme://host:port`; returns it and whether TLS is on.
 pub fn normalize_uri(uri: &str) -> Result<(String, bool)> {
     let bad = |reason: &str| MilvusError::BadUri {
-        uri: uri.to_string(),
+        uri: crate::redact::uri(uri),
         reason: reason.to_string(),
     };
     let trimmed = uri.trim().trim_end_matches('/');
@@ -68,6 +82,11 @@ pub fn normalize_uri(uri: &str) -> Result<(String, bool)> {
     };
     if rest.is_empty() || rest.contains('/') {
         return Err(bad("expected host:port with no path"));
+    }
+    if rest.contains('@') {
+        return Err(bad(
+            "credentials do not go in the URI: use --token, --token-file or MILVUS_TOKEN",
+        ));
     }
     // IPv6 literals are written `[::1]:19530`; only a colon after `]` starts a port.
     let host_end = rest.rfind(']').map_or(0, |i| i + 1);
@@ -160,12 +179,19 @@ pub struct Client {
     pub rpc_timeout: Duration,
     /// Kept for the REST calls (ImportV2); never printed.
     token: Option<String>,
+    /// The token's user, for messages (see [`token_user`]).
+    user: Option<String>,
+    /// Kept for the REST calls, which must trust what the gRPC channel trusts.
+    tls: TlsOptions,
+    /// The REST client, built on first use (loading the system roots is not free).
+    http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl Client {
     /// Connects, checks the credentials with a real call, and reads the server version.
     pub async fn connect(options: &ConnectOptions) -> Result<Client> {
-        let (uri, tls) = normalize_uri(&options.uri)?;
+        // The scheme of the normalised URI says whether TLS is on; tls::connect reads it.
+        let (uri, _) = normalize_uri(&options.uri)?;
         let bad_meta = |what: &str| {
             MilvusError::Usage(format!("{what} is not valid gRPC metadata (ASCII only)"))
         };
@@ -188,27 +214,16 @@ impl Client {
         } else {
             Some(db_name.parse().map_err(|_| bad_meta("database name"))?)
         };
-        let mut endpoint = Endpoint::from_shared(uri.clone())
+        let endpoint = Endpoint::from_shared(uri.clone())
             .map_err(|e| MilvusError::BadUri {
-                uri: options.uri.clone(),
+                uri: crate::redact::uri(&options.uri),
                 reason: e.to_string(),
             })?
             .connect_timeout(Duration::from_secs(10))
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(30))
             .keep_alive_while_idle(true);
-        if tls {
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().with_enabled_roots())
-                .map_err(|e| MilvusError::Connect {
-                    uri: uri.clone(),
-                    reason: format!("TLS setup: {e}"),
-                })?;
-        }
-        let channel = endpoint.connect().await.map_err(|e| MilvusError::Connect {
-            uri: uri.clone(),
-            reason: source_chain(&e),
-        })?;
+        let channel = tls::connect(endpoint, &uri, &options.tls).await?;
         let raw = MilvusServiceClient::with_interceptor(
             channel,
             Metadata {
@@ -228,8 +243,25 @@ impl Client {
             },
             rpc_timeout: options.rpc_timeout,
             token: options.token.clone().filter(|t| !t.is_empty()),
+            user: token_user(options.token.as_deref()),
+            tls: options.tls.clone(),
+            http: Default::default(),
         };
-        client.version = client.detect_version().await?;
+        client.version = match client.detect_version().await {
+            // A TLS-only server drops a plain HTTP/2 connection without a word.
+            Err(MilvusError::Rpc { reason, .. })
+                if client.uri.starts_with("http://")
+                    && (reason.contains("transport error") || reason.starts_with("Cancelled")) =>
+            {
+                return Err(MilvusError::Connect {
+                    uri: client.uri.clone(),
+                    reason: format!(
+                        "{reason} (a server that only speaks TLS answers http:// like this: try https://)"
+                    ),
+                });
+            }
+            other => other?,
+        };
         // GetVersion needs no privilege on some servers: prove the credentials with a call
         // that does.
         client
@@ -274,6 +306,24 @@ impl Client {
         self.token.as_deref()
     }
 
+    /// The refused-credentials error for this connection.
+    pub fn auth_error(&self, reason: impl Into<String>) -> MilvusError {
+        MilvusError::Auth {
+            uri: self.uri.clone(),
+            user: self.user.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An HTTP client for the server's REST API that trusts what the gRPC channel trusts.
+    pub fn http_client(&self) -> Result<reqwest::Client> {
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
+        let client = tls::http_client(&self.tls)?;
+        Ok(self.http.get_or_init(|| client).clone())
+    }
+
     /// The generated client, for calls not wrapped here.
     pub fn raw(&self) -> Raw {
         self.raw.clone()
@@ -300,13 +350,17 @@ impl Client {
             status.reason.clone()
         };
         let lower = reason.to_ascii_lowercase();
+        if lower.contains("permission deny") || lower.contains("permission denied") {
+            return Err(MilvusError::Permission {
+                uri: self.uri.clone(),
+                user: self.user.clone(),
+                reason,
+            });
+        }
         if lower.contains("auth")
             && (lower.contains("fail") || lower.contains("invalid") || lower.contains("denied"))
         {
-            return Err(MilvusError::Auth {
-                uri: self.uri.clone(),
-                reason,
-            });
+            return Err(self.auth_error(reason));
         }
         let transient = status.retriable
             || code == ErrorCode::RateLimit as i32
@@ -327,8 +381,10 @@ impl Client {
     pub fn grpc_error(&self, rpc: &'static str, status: tonic::Status) -> MilvusError {
         use tonic::Code;
         match status.code() {
-            Code::Unauthenticated | Code::PermissionDenied => MilvusError::Auth {
+            Code::Unauthenticated => self.auth_error(status.message()),
+            Code::PermissionDenied => MilvusError::Permission {
                 uri: self.uri.clone(),
+                user: self.user.clone(),
                 reason: status.message().to_string(),
             },
             Code::Unimplemented => MilvusError::Unsupported {
@@ -350,18 +406,6 @@ impl Client {
             },
         }
     }
-}
-
-/// The error and its causes on one line (tonic's transport errors hide the useful part).
-fn source_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -386,6 +430,30 @@ mod tests {
         assert!(err.contains("ftp://host:1"), "{err}");
         let err = normalize_uri("host:notaport").unwrap_err().to_string();
         assert!(err.contains("notaport"), "{err}");
+    }
+
+    #[test]
+    fn auth_errors_name_the_user_and_never_the_password() {
+        assert_eq!(token_user(Some("alice:pw")).as_deref(), Some("alice"));
+        assert_eq!(token_user(Some("sk-123")).as_deref(), Some("(API key)"));
+        assert_eq!(token_user(Some("")), None);
+        let err = MilvusError::Auth {
+            uri: "https://h:1".into(),
+            user: token_user(Some("alice:pw")),
+            reason: "denied".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "authentication failed for user `alice` at https://h:1: denied"
+        );
+        assert!(!err.is_usage());
+        let err = normalize_uri("https://bob:Hunter22@h:1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("Hunter22") && err.contains("--token"),
+            "{err}"
+        );
     }
 
     #[test]

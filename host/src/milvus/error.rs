@@ -10,8 +10,27 @@ pub enum MilvusError {
     BadUri { uri: String, reason: String },
     #[error("cannot connect to Milvus at {uri}: {reason}")]
     Connect { uri: String, reason: String },
-    #[error("Milvus at {uri} refused the credentials: {reason}")]
-    Auth { uri: String, reason: String },
+    /// The server refused the token. `user` is the part before `:` of `user:password`,
+    /// `(API key)` for a token without `:`, `None` without a token; never the secret.
+    #[error("authentication failed {} at {uri}: {reason}", match user {
+        Some(u) => format!("for user `{u}`"),
+        None => "(no token given: --token, --token-file or MILVUS_TOKEN)".to_string(),
+    })]
+    Auth {
+        uri: String,
+        user: Option<String>,
+        reason: String,
+    },
+    /// The user is authenticated but its roles do not grant the privilege (RBAC).
+    #[error("user {} is not allowed to do this at {uri}: {reason}", user.as_deref().map_or("(no token)".to_string(), |u| format!("`{u}`")))]
+    Permission {
+        uri: String,
+        user: Option<String>,
+        reason: String,
+    },
+    /// The TLS handshake failed; `reason` says what the certificate check refused.
+    #[error("TLS connection to Milvus at {uri} failed: {reason}")]
+    Tls { uri: String, reason: String },
     #[error("{rpc} failed: {reason}")]
     Rpc {
         rpc: &'static str,
@@ -56,14 +75,15 @@ pub enum MilvusError {
 
 impl MilvusError {
     /// Bad input rather than a failure of the machine or the server: the CLI exits with 2.
-    /// Covers what the user can fix in their input: the URI, the token, a data file that does
+    /// Covers what the user can fix in their input: the URI, a data file that does
     /// not match its schema, a schema the server (or the existing collection) cannot take.
+    /// A refused token or certificate is a failure (exit 1), reported before anything is
+    /// created or written.
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
             MilvusError::BadUri { .. }
                 | MilvusError::Usage(_)
-                | MilvusError::Auth { .. }
                 | MilvusError::Column { .. }
                 | MilvusError::Data { .. }
                 | MilvusError::SchemaMismatch { .. }

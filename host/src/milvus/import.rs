@@ -292,7 +292,8 @@ pub async fn wait(
 /// One ImportV2 REST call: the server's `data`, or its code and message as an error.
 async fn rest(client: &Client, path: &str, body: &Value) -> Result<Value> {
     let url = format!("{}{path}", client.uri);
-    let mut request = reqwest::Client::new()
+    let mut request = client
+        .http_client()?
         .post(&url)
         .timeout(client.rpc_timeout)
         .json(body);
@@ -319,10 +320,7 @@ async fn rest(client: &Client, path: &str, body: &Value) -> Result<Value> {
     if code != 0 && code != 200 {
         let message = answer["message"].as_str().unwrap_or("").to_string();
         if code == 1800 || message.contains("auth") {
-            return Err(MilvusError::Auth {
-                uri: client.uri.clone(),
-                reason: message,
-            });
+            return Err(client.auth_error(message));
         }
         return Err(MilvusError::Rpc {
             rpc,

@@ -39,10 +39,14 @@ pub fn credentials_for(host: &str) -> Option<Credentials> {
         std::env::var("MILVUS_INGEST_REGISTRY_USERNAME"),
         std::env::var("MILVUS_INGEST_REGISTRY_PASSWORD"),
     ) {
+        crate::redact::register(&password);
         return Some(Credentials { username, password });
     }
     let text = std::fs::read_to_string(docker_config_path()?).ok()?;
-    from_docker_config(&text, host)
+    let credentials = from_docker_config(&text, host)?;
+    // Masked in anything printed, should a registry echo it back.
+    crate::redact::register(&credentials.password);
+    Some(credentials)
 }
 
 /// Looks `host` up in the text of a Docker config file.
