@@ -4,6 +4,7 @@
 //! the modules below, which return typed errors and report progress through traits.
 
 pub mod cli;
+pub mod embed;
 pub mod format;
 pub mod fsutil;
 pub mod generate;
