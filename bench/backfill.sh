@@ -46,8 +46,8 @@ for b in 1 32; do
   json=$("$BIN" --output json backfill -c episodic_memory --mongo-uri "$MURI" --mongo-db "$DB" \
     --embeddings-url "$URL" --model multilingual-e5-small-q4 --handler-param dim=384 \
     --batch "$b" --concurrency 1 --state-dir "$WORK/state" --no-progress)
-  echo "$json" | "$MPY" -c 'import json,sys; d=json.load(sys.stdin); b=sys.argv[1]
-print(f"| {b} | {d[\"embedded\"]} | {d[\"seconds\"]:.1f} | {d[\"texts_per_second\"]:.1f} | {d[\"requests\"]} |")' "$b" >> "$OUT"
+  echo "$json" | "$MPY" -c 'import json,sys; d=json.load(sys.stdin)
+print("| %s | %d | %.1f | %.1f | %d |" % (sys.argv[1], d["embedded"], d["seconds"], d["texts_per_second"], d["requests"]))' "$b" >> "$OUT"
 done
 "$MPY" -c 'from pymongo import MongoClient; import sys; MongoClient(sys.argv[1]).drop_database(sys.argv[2])' "$MURI" "$DB"
 cat "$OUT"
