@@ -9,8 +9,6 @@
 //! and `Retry-After` cannot be produced by the real server; see the README for their behaviour.
 
 mod backfill_common;
-#[path = "milvus_common.rs"]
-mod milvus_common;
 mod sync_common;
 
 use std::time::Duration;

