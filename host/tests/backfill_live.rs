@@ -259,3 +259,39 @@ async fn a_killed_run_resumes() {
     assert!(read_mongo(db).iter().all(|d| is_current(d, DIM)));
     drop_db(db).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_missing_and_the_time_window_narrow_the_selection() {
+    let db = "bf_live_narrow";
+    let s = 0xbf04;
+    let docs = vec![
+        memory(s, 0, "no vector yet", None, None),
+        memory(s, 1, "three dimensions", Some(floats(3, 0.1)), Some(MODEL)),
+        memory(
+            s,
+            2,
+            "another model",
+            Some(floats(DIM, 0.01)),
+            Some("Qwen/Qwen3-Embedding-4B"),
+        ),
+        memory(s, 3, "empty vector", Some(Bson::Array(vec![])), Some(MODEL)),
+    ];
+    fixture(db, &docs).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = embed_url();
+    let args = with(base(dir.path(), db, DIM), &["--embeddings-url", &url]);
+    // The fixture's created_at is an hour ago: a window starting tomorrow selects nothing.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let none = ok(dir.path(), &with(args.clone(), &["--since", &tomorrow]));
+    assert_eq!(none["selected"], 0, "{none}");
+    let only = ok(dir.path(), &with(args.clone(), &["--only-missing"]));
+    assert_eq!(only["selected"], 2, "{only}");
+    let state: Vec<bool> = read_mongo(db).iter().map(|d| is_current(d, DIM)).collect();
+    assert_eq!(state, [true, false, false, true]);
+    let rest = ok(dir.path(), &with(args, &["--until", &tomorrow]));
+    assert_eq!(rest["selected"], 2, "{rest}");
+    assert!(read_mongo(db).iter().all(|d| is_current(d, DIM)));
+    drop_db(db).await;
+}
