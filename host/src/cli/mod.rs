@@ -4,6 +4,7 @@
 //! flags into settings, calls the library, and prints. Data goes to stdout, progress and
 //! diagnostics to stderr.
 
+mod backfill;
 mod bench;
 mod clean;
 mod dataset;
@@ -84,6 +85,9 @@ pub enum Command {
     Health(Box<health::HealthArgs>),
     /// Keep a Milvus collection in sync with MongoDB, through a sync-handler plugin per type.
     Sync(Box<sync::SyncArgs>),
+    /// Compute missing vectors through an OpenAI-compatible embeddings endpoint, write them
+    /// back to MongoDB, and (--sync) upsert the documents into Milvus.
+    Backfill(Box<backfill::BackfillArgs>),
 }
 
 /// Parses arguments, runs the command and turns the outcome into an exit code:
@@ -110,6 +114,7 @@ pub fn main() -> ExitCode {
         Command::Bench(cmd) => bench::run(cmd, &printer),
         Command::Health(args) => health::run(*args, &printer),
         Command::Sync(args) => sync::run(*args, &printer),
+        Command::Backfill(args) => backfill::run(*args, &printer),
         Command::Rebuild(args) => rebuild::run(*args, &printer),
     };
     match outcome {

@@ -108,6 +108,11 @@ impl LiveSource {
         &self.uri
     }
 
+    /// The database handle, for writers next to this module (`super::write`).
+    pub(crate) fn db(&self) -> mongodb::Database {
+        self.client.database(&self.database)
+    }
+
     fn query_error(&self, operation: &'static str, e: mongodb::error::Error) -> MongoError {
         MongoError::Query {
             operation,
@@ -207,11 +212,21 @@ pub struct Scan {
 impl Scan {
     /// Up to `n` more documents; empty at the end.
     pub async fn next_batch(&mut self, n: usize) -> Result<Vec<SourceDoc>, MongoError> {
+        Ok(self
+            .next_documents(n)
+            .await?
+            .into_iter()
+            .map(SourceDoc::from_document)
+            .collect())
+    }
+
+    /// Up to `n` more documents as BSON (for callers that change them before converting).
+    pub async fn next_documents(&mut self, n: usize) -> Result<Vec<Document>, MongoError> {
         let mut out = Vec::with_capacity(n);
         while out.len() < n && self.left != Some(0) {
             match self.cursor.try_next().await {
                 Ok(Some(d)) => {
-                    out.push(SourceDoc::from_document(d));
+                    out.push(d);
                     if let Some(l) = &mut self.left {
                         *l -= 1;
                     }

@@ -11,9 +11,11 @@ pub mod error;
 pub mod files;
 pub mod filter;
 pub mod live;
+pub mod write;
 
 pub use doc::{SourceDoc, id_key};
 pub use error::MongoError;
 pub use files::FileSource;
 pub use filter::{TimeWindow, parse_instant};
 pub use live::{Change, LiveSource};
+pub use write::SetOutcome;
