@@ -185,6 +185,7 @@ async fn backfill(args: BackfillArgs, printer: &Printer) -> Result<(), CliError>
     let params: BTreeMap<String, String> = args.handler_params.iter().cloned().collect();
     let handler = resolve_handler(&host, &args.plugins, &args.collection_name, &params)
         .map_err(|e| CliError::from(BackfillError::Sync(e.into())))?;
+    crate::redact::register_uri(&args.mongo_uri);
     // Before any connection: a handler that cannot backfill is a usage error.
     embedding_of(&handler)?;
     let embed = match (&args.embeddings_url, args.dry_run) {
@@ -195,6 +196,10 @@ async fn backfill(args: BackfillArgs, printer: &Printer) -> Result<(), CliError>
             config.attempts = args.attempts;
             config.key_env = args.api_key_env.clone();
             let key = std::env::var(&args.api_key_env).ok().and_then(ApiKey::new);
+            // Masked in everything the CLI prints, like the other secrets (crate::redact).
+            if let Ok(raw) = std::env::var(&args.api_key_env) {
+                crate::redact::register(&raw);
+            }
             Some(EmbedClient::new(config, key).map_err(BackfillError::from)?)
         }
         _ => None,
