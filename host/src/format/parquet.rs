@@ -410,3 +410,7 @@ pub fn encoded_size(
     w.close()?;
     Ok(writer.into_inner()?.len())
 }
+
+#[cfg(test)]
+#[path = "parquet_tests.rs"]
+mod tests;
