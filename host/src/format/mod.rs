@@ -8,6 +8,7 @@ pub mod json_text;
 pub mod meta;
 pub mod output_dir;
 pub mod parquet;
+mod parquet_dense;
 pub mod sink;
 
 pub use arrow_types::{META_COLUMN, arrow_field, arrow_schema, arrow_type};

@@ -22,8 +22,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use super::arrow_types::arrow_schema;
+use super::parquet_dense::{DenseChunk, DenseColumn, DenseListWriter, Element};
 use super::sink::SinkFile;
-use crate::schema::Schema;
+use crate::schema::{DataType, Schema};
 
 /// Compression codecs users may choose (`--compression`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,6 +85,17 @@ pub struct ParquetLayout {
     props: Arc<WriterProperties>,
     root: parquet::schema::types::TypePtr,
     factory: ArrowRowGroupWriterFactory,
+    /// Per Arrow field: the leaf writers it takes, and the direct encoder of dense vectors.
+    slots: Vec<Slot>,
+}
+
+/// How one Arrow field is encoded.
+#[derive(Clone)]
+enum Slot {
+    /// Through `compute_leaves` into this many `ArrowColumnWriter`s.
+    Arrow(usize),
+    /// A non-null fixed-length vector column (see `parquet_dense`).
+    Dense(DenseColumn),
 }
 
 impl ParquetLayout {
@@ -112,6 +124,20 @@ impl ParquetLayout {
                     .set_column_statistics_enabled(path, EnabledStatistics::None);
             }
         }
+        let slots = field_slots(schema, &arrow_schema, &descriptor);
+        if matches!(codec, Codec::Snappy | Codec::Lz4) {
+            // Random f32 directions do not compress (snappy measured 0.999 on 768-d columns)
+            // but compressing costs a pass and a buffer per page: the fast codecs skip them.
+            // zstd and gzip users asked for size, so they keep their codec everywhere.
+            for slot in &slots {
+                if let Slot::Dense(d) = slot
+                    && d.element == Element::F32
+                {
+                    builder = builder
+                        .set_column_compression(d.descr.path().clone(), Compression::UNCOMPRESSED);
+                }
+            }
+        }
         let mut props = builder.build();
         add_encoded_arrow_schema_to_metadata(&arrow_schema, &mut props);
         let props = Arc::new(props);
@@ -126,6 +152,7 @@ impl ParquetLayout {
             props,
             root,
             factory,
+            slots,
         })
     }
 
@@ -134,8 +161,31 @@ impl ParquetLayout {
     }
 
     pub fn row_group_encoder(&self) -> Result<RowGroupEncoder, ParquetError> {
+        self.row_group_encoder_for(0)
+    }
+
+    /// An encoder for a row group of about `rows` rows (pre-sizes the vector buffers).
+    pub fn row_group_encoder_for(&self, rows: u64) -> Result<RowGroupEncoder, ParquetError> {
+        let mut arrow = self.factory.create_column_writers(0)?.into_iter();
+        let mut fields = Vec::with_capacity(self.slots.len());
+        for slot in &self.slots {
+            fields.push(match slot {
+                Slot::Arrow(leaves) => FieldWriter::Arrow(arrow.by_ref().take(*leaves).collect()),
+                Slot::Dense(column) => {
+                    // The factory also made a writer for this leaf; it goes unused.
+                    arrow.next();
+                    let width = if column.element == Element::F32 { 4 } else { 1 };
+                    let expected = rows as usize * column.per_row * width;
+                    FieldWriter::Dense(Box::new(DenseListWriter::new(
+                        column,
+                        &self.props,
+                        expected + expected / 64,
+                    )))
+                }
+            });
+        }
         Ok(RowGroupEncoder {
-            writers: self.factory.create_column_writers(0)?,
+            fields,
             schema: self.arrow_schema.clone(),
             rows: 0,
         })
@@ -151,6 +201,63 @@ impl ParquetLayout {
     }
 }
 
+/// The leaves of each Arrow field, and which fields take the dense vector encoder: non-null
+/// vector fields whose Arrow list holds f32, u8 or i8 elements in one Parquet leaf.
+fn field_slots(
+    schema: &Schema,
+    arrow_schema: &SchemaRef,
+    descriptor: &parquet::schema::types::SchemaDescriptor,
+) -> Vec<Slot> {
+    arrow_schema
+        .fields()
+        .iter()
+        .map(|arrow_field| {
+            let leaves: Vec<_> = descriptor
+                .columns()
+                .iter()
+                .filter(|c| c.path().parts()[0] == *arrow_field.name())
+                .collect();
+            let field = schema.fields.iter().find(|f| f.name == *arrow_field.name());
+            let dense = field.and_then(|f| {
+                let dim = f.dim? as usize;
+                if !f.data_type.is_dense_vector()
+                    || f.nullable
+                    || f.default_value.is_some()
+                    || leaves.len() != 1
+                {
+                    return None;
+                }
+                let (element, per_row) = match f.data_type {
+                    DataType::FloatVector => (Element::F32, dim),
+                    DataType::Float16Vector | DataType::BFloat16Vector => (Element::U8, dim * 2),
+                    DataType::BinaryVector => (Element::U8, dim / 8),
+                    DataType::Int8Vector => (Element::I8, dim),
+                    _ => return None,
+                };
+                let item = match arrow_field.data_type() {
+                    ArrowType::List(item) => item.data_type().clone(),
+                    _ => return None,
+                };
+                let matches = matches!(
+                    (element, item),
+                    (Element::F32, ArrowType::Float32)
+                        | (Element::U8, ArrowType::UInt8)
+                        | (Element::I8, ArrowType::Int8)
+                );
+                (matches && per_row > 0).then(|| DenseColumn {
+                    descr: leaves[0].clone(),
+                    element,
+                    per_row,
+                })
+            });
+            match dense {
+                Some(d) => Slot::Dense(d),
+                None => Slot::Arrow(leaves.len()),
+            }
+        })
+        .collect()
+}
+
 fn is_high_entropy(t: &ArrowType) -> bool {
     match t {
         ArrowType::List(item) => !matches!(item.data_type(), ArrowType::Utf8 | ArrowType::Boolean),
@@ -160,22 +267,47 @@ fn is_high_entropy(t: &ArrowType) -> bool {
 
 /// Encodes the batches of one row group into finished column chunks.
 pub struct RowGroupEncoder {
-    writers: Vec<ArrowColumnWriter>,
+    fields: Vec<FieldWriter>,
     schema: SchemaRef,
     rows: u64,
+}
+
+/// The writers of one Arrow field.
+enum FieldWriter {
+    Arrow(Vec<ArrowColumnWriter>),
+    Dense(Box<DenseListWriter>),
+}
+
+/// One finished column chunk of either kind.
+enum Chunk {
+    Arrow(ArrowColumnChunk),
+    Dense(DenseChunk),
 }
 
 impl RowGroupEncoder {
     /// Encodes one batch. The sequence of batches decides page boundaries, so callers must cut
     /// a row group into the same pieces whatever their batch size (the engine uses chunk pieces).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), ParquetError> {
-        let mut writers = self.writers.iter_mut();
-        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
-            for leaf in compute_leaves(field, column)? {
-                writers
-                    .next()
-                    .ok_or_else(|| ParquetError::General("more leaves than column writers".into()))?
-                    .write(&leaf)?;
+        for ((field, column), writer) in self
+            .schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .zip(&mut self.fields)
+        {
+            match writer {
+                FieldWriter::Dense(w) => w.write(column)?,
+                FieldWriter::Arrow(writers) => {
+                    let mut writers = writers.iter_mut();
+                    for leaf in compute_leaves(field, column)? {
+                        writers
+                            .next()
+                            .ok_or_else(|| {
+                                ParquetError::General("more leaves than column writers".into())
+                            })?
+                            .write(&leaf)?;
+                    }
+                }
             }
         }
         self.rows += batch.num_rows() as u64;
@@ -183,11 +315,17 @@ impl RowGroupEncoder {
     }
 
     pub fn finish(self) -> Result<EncodedRowGroup, ParquetError> {
-        let chunks = self
-            .writers
-            .into_iter()
-            .map(ArrowColumnWriter::close)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut chunks = Vec::new();
+        for field in self.fields {
+            match field {
+                FieldWriter::Dense(w) => chunks.push(Chunk::Dense(w.finish()?)),
+                FieldWriter::Arrow(writers) => {
+                    for w in writers {
+                        chunks.push(Chunk::Arrow(w.close()?));
+                    }
+                }
+            }
+        }
         Ok(EncodedRowGroup {
             chunks,
             rows: self.rows,
@@ -197,8 +335,18 @@ impl RowGroupEncoder {
 
 /// A finished row group, ready to be appended to a file.
 pub struct EncodedRowGroup {
-    chunks: Vec<ArrowColumnChunk>,
+    chunks: Vec<Chunk>,
     pub rows: u64,
+}
+
+fn append_chunk<W: Write + Send>(
+    chunk: Chunk,
+    rg: &mut parquet::file::writer::SerializedRowGroupWriter<'_, W>,
+) -> Result<(), ParquetError> {
+    match chunk {
+        Chunk::Arrow(c) => c.append_to_row_group(rg),
+        Chunk::Dense(c) => c.append_to_row_group(rg),
+    }
 }
 
 /// Writes the header, appended row groups and footer of one file into a sink file.
@@ -210,7 +358,7 @@ impl<'a> ParquetFileWriter<'a> {
     pub fn append(&mut self, row_group: EncodedRowGroup) -> Result<(), ParquetError> {
         let mut rg = self.writer.next_row_group()?;
         for chunk in row_group.chunks {
-            chunk.append_to_row_group(&mut rg)?;
+            append_chunk(chunk, &mut rg)?;
         }
         rg.close()?;
         Ok(())
@@ -257,8 +405,12 @@ pub fn encoded_size(
         SerializedFileWriter::new(Vec::new(), layout.root.clone(), layout.props.clone())?;
     let mut w = writer.next_row_group()?;
     for chunk in rg.chunks {
-        chunk.append_to_row_group(&mut w)?;
+        append_chunk(chunk, &mut w)?;
     }
     w.close()?;
     Ok(writer.into_inner()?.len())
 }
+
+#[cfg(test)]
+#[path = "parquet_tests.rs"]
+mod tests;

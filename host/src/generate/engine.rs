@@ -217,7 +217,7 @@ fn encode_segment(
     let encoded = match encoder {
         Encoder::Parquet(layout) => {
             let mut rg = layout
-                .row_group_encoder()
+                .row_group_encoder_for(segment.rows)
                 .map_err(|e| GenerateError::Invalid(format!("parquet encoder: {e}")))?;
             // Generate a batch of chunks at a time, encode chunk by chunk.
             let mut start = segment.first_row;

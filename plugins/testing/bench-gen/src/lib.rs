@@ -25,7 +25,9 @@ fn normal_pair(rng: &mut RowRng) -> (f32, f32) {
 
 impl Generator for BenchGen {
     fn info() -> PluginInfo {
+        // Output depends only on (seed, field, row): the host may reuse instances (0.2).
         PluginInfo::new("bench-gen", "0.0.0", "benchmark workloads")
+            .stateless()
             .function(FunctionInfo::new(
                 "unit-vectors",
                 "",
