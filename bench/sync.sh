@@ -26,14 +26,19 @@ now() { date +%s.%N; }
 drop() { "$PY" - "$URI" "$@" <<'PYEOF'
 import sys, warnings
 warnings.filterwarnings("ignore")
-from pymilvus import connections, utility, Collection
+from pymilvus import connections, utility
 connections.connect(uri=sys.argv[1])
+# `name` is an alias (sync creates `<name>_<suffix>` behind it) or a collection.
 for name in sys.argv[2:]:
-    if utility.has_collection(name):
-        real = Collection(name).name
-        for a in utility.list_aliases(real):
-            utility.drop_alias(a)
-        utility.drop_collection(real)
+    for real in utility.list_collections():
+        try:
+            aliases = utility.list_aliases(real)
+        except Exception:  # dropped meanwhile by someone else
+            continue
+        if real == name or name in aliases:
+            for a in aliases:
+                utility.drop_alias(a)
+            utility.drop_collection(real)
 PYEOF
 }
 
