@@ -5,7 +5,8 @@
 # same run. Goal: sync >= 0.8x the insert rate. Both into fresh, indexed, loaded collections;
 # both timed wall-clock including collection setup and the final flush.
 # Needs `scripts/services.sh up milvus mongo` (MI_MILVUS23_URI, MI_PYTHON, MI_MONGO_PYTHON) and a
-# release build (BIN, default target/release/milvus-ingest). N: SYNC_DOCS (default 100000).
+# release build (BIN, default target/release/milvus-ingest). N: SYNC_DOCS (default 100000);
+# SYNC_NAME: the collection name (default bench_sync_episodic; `<name>_insert` for the insert).
 # Results: bench/out/sync.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,19 +21,24 @@ N=${SYNC_DOCS:-100000}
 WORK=${SYNC_WORK:-$(mktemp -d)}
 OUT=bench/out/sync.md
 mkdir -p bench/out "$WORK"
-NAME=bench_sync_episodic
+NAME=${SYNC_NAME:-bench_sync_episodic}
 now() { date +%s.%N; }
 drop() { "$PY" - "$URI" "$@" <<'PYEOF'
 import sys, warnings
 warnings.filterwarnings("ignore")
-from pymilvus import connections, utility, Collection
+from pymilvus import connections, utility
 connections.connect(uri=sys.argv[1])
+# `name` is an alias (sync creates `<name>_<suffix>` behind it) or a collection.
 for name in sys.argv[2:]:
-    if utility.has_collection(name):
-        real = Collection(name).name
-        for a in utility.list_aliases(real):
-            utility.drop_alias(a)
-        utility.drop_collection(real)
+    for real in utility.list_collections():
+        try:
+            aliases = utility.list_aliases(real)
+        except Exception:  # dropped meanwhile by someone else
+            continue
+        if real == name or name in aliases:
+            for a in aliases:
+                utility.drop_alias(a)
+            utility.drop_collection(real)
 PYEOF
 }
 
@@ -61,6 +67,7 @@ t1=$(now)
 INSERT_RATE=$(rate "$N" "$t0" "$t1")
 echo "| to-milvus insert (same entities from Parquet, defaults) | $N | $("$PY" -c "print(round($t1-$t0,1))") | $INSERT_RATE | $(echo "$json" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)["rows_per_second"]))') |" >> "$OUT"
 echo "" >> "$OUT"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >> "$OUT"
 echo "sync (-b 2000) / insert: $("$PY" -c "print(round($SYNC_RATE / $INSERT_RATE, 2))")x (goal >= 0.8x)" >> "$OUT"
 drop "$NAME" "${NAME}_insert"
 cat "$OUT"

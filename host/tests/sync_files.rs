@@ -1,5 +1,5 @@
-//! `sync --from-file`: mongodump `.bson` / `.bson.gz` and mongoexport JSON lines / `--jsonArray`
-//! (canonical and relaxed Extended JSON v2) into Milvus 2.3.5. The dump and export files are
+//! `sync --from-file`, for every shipped handler: mongodump `.bson` / `.bson.gz` and mongoexport
+//! JSON lines / `--jsonArray` (canonical and relaxed Extended JSON v2) into Milvus 2.3.5. The dump and export files are
 //! written by pymongo (an independent BSON and Extended JSON writer) from documents inserted
 //! into the live server and read back; the second file, with newer versions of some documents
 //! (the same `_id`s, some in the same batch, some in earlier ones), by the `bson` crate.
@@ -62,23 +62,27 @@ with open(out + "/relaxed.json", "w") as f:
     );
 }
 
-/// Newer versions of documents `ids`, written with the bson crate as .bson and as JSON lines.
-fn updates(dir: &Path, docs: &[Document], ids: &[u64]) -> Vec<Document> {
+/// Newer versions of documents `ids` (the handler's text field changed, a good vector; with
+/// soft deletes, the first `deleted` of them soft-deleted), written with the bson crate as
+/// .bson and as JSON lines.
+fn updates(
+    dir: &Path,
+    h: &Handler,
+    docs: &[Document],
+    ids: &[u64],
+    deleted: usize,
+) -> Vec<Document> {
     let newer: Vec<Document> = ids
         .iter()
-        .map(|&i| {
+        .enumerate()
+        .map(|(n, &i)| {
             let mut d = docs[i as usize].clone();
-            d.insert(
-                "episode",
-                format!("第二版：{}", d.get_str("episode").unwrap_or("")),
-            );
-            if !matches!(d.get("vector"), Some(Bson::Array(a)) if a.len() == DIM) {
-                d.insert(
-                    "vector",
-                    (0..DIM)
-                        .map(|k| Bson::Double(k as f64 / 1024.0))
-                        .collect::<Vec<_>>(),
-                );
+            let text = d.get_str(h.text_field).unwrap_or("").to_string();
+            d.insert(h.text_field, format!("第二版：{text}"));
+            let v: Vec<Bson> = (0..DIM).map(|k| Bson::Double(k as f64 / 8.0)).collect();
+            d.insert("vector", v);
+            if h.soft_delete && n < deleted {
+                soft_delete(&mut d);
             }
             d
         })
@@ -96,45 +100,50 @@ fn updates(dir: &Path, docs: &[Document], ids: &[u64]) -> Vec<Document> {
     newer
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dumps_and_exports_sync_the_same_entities() {
+fn is_row(h: &Handler, d: &Document) -> bool {
+    !matches!(expected(h.name, d), Expect::Skip(_))
+}
+
+/// 200 documents through the live server into dump and export files, plus 40 newer versions
+/// in a second file: every format converts alike; the newest good version of each `_id` wins;
+/// a second run, in other formats, changes nothing; the first versions again win where good.
+async fn files_case(h: &Handler, seed: u64) {
     let client = mongo().await;
-    let (db, coll_name) = ("sync_test_files", "episodic_memories");
-    let coll = fresh(&client, db, coll_name).await;
-    let docs = episodic_docs(21, 0..200);
+    let db = format!("st_files_{}", h.name);
+    let coll = fresh(&client, &db, h.source).await;
+    let docs = (h.docs)(seed, 0..200, DIM);
     insert(&coll, &docs).await;
     let dir = tempfile::tempdir().unwrap();
-    pymongo_dump(dir.path(), db, coll_name);
+    pymongo_dump(dir.path(), &db, h.source);
     // Updated documents: 0..30 land in later batches than their first versions, 190..200 in
-    // the same batch (-b 64: the batch at 192..256 holds both).
+    // the same batch (-b 64: the batch at 192..256 holds both for 192..200).
     let ids: Vec<u64> = (0..30).chain(190..200).collect();
-    let newer = updates(dir.path(), &docs, &ids);
-    let all: Vec<Document> = docs.iter().cloned().chain(newer).collect();
-    let (good, _) = expectations("episodic_memory", &all);
+    let newer = updates(dir.path(), h, &docs, &ids, 4);
+    let all: Vec<Document> = docs.iter().cloned().chain(newer.iter().cloned()).collect();
+    let want = expectations(h.name, &all);
+    let collapsed = (192..200)
+        .filter(|&i| is_row(h, &docs[i]) && is_row(h, &newer[i - 190 + 30]))
+        .count();
 
-    let name = "sync_files_all";
-    drop_target(name).await;
+    let name = format!("st_files_{}", h.name);
+    drop_target(&name).await;
     let milvus = milvus_uri();
     let state = dir.path().join("state").display().to_string();
-    let plugin = v01_episodic_plugin();
     let run_files = |files: &[&str], extra: &[&str]| {
-        let mut args: Vec<String> = vec![
-            "-c",
-            "episodic_memory",
-            "--plugin",
-            &plugin,
-            "--milvus-name",
-            name,
-            "--uri",
-            &milvus,
-            "--state-dir",
-            &state,
-            "-b",
-            "64",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect();
+        let mut args = h.args();
+        args.extend(
+            [
+                "--milvus-name",
+                &name,
+                "--uri",
+                &milvus,
+                "--state-dir",
+                &state,
+                "-b",
+                "64",
+            ]
+            .map(String::from),
+        );
         args.push("--from-file".into());
         args.extend(
             files
@@ -157,18 +166,20 @@ async fn dumps_and_exports_sync_the_same_entities() {
         ["relaxed.json", "updates.jsonl"],
     ] {
         let s = run_files(&files, &["--dry-run"]);
-        counts.push((
-            files,
-            s["read"].clone(),
-            s["converted"].clone(),
-            s["skipped"].clone(),
-            s["upserted"].clone(),
-            s["collapsed"].clone(),
-        ));
+        let keys = [
+            "read",
+            "converted",
+            "skipped",
+            "upserted",
+            "deleted",
+            "collapsed",
+        ];
+        counts.push((files, keys.map(|k| s[k].clone())));
     }
     for c in &counts {
-        assert_eq!((&c.1, &c.3), (&counts[0].1, &counts[0].3), "{counts:?}");
-        assert_eq!(c.1, 240, "{counts:?}");
+        assert_eq!(c.1, counts[0].1, "{counts:?}");
+        assert_eq!(c.1[0], 240, "{counts:?}");
+        assert_eq!(c.1[2], want.skips, "{counts:?}");
     }
 
     let report_path = dir.path().join("r.jsonl");
@@ -176,21 +187,34 @@ async fn dumps_and_exports_sync_the_same_entities() {
         &["dump.bson", "updates.jsonl"],
         &["--report", &report_path.display().to_string()],
     );
-    assert_eq!(s["collapsed"], 8, "same-batch duplicates collapse: {s}");
+    assert_eq!(
+        s["collapsed"], collapsed as u64,
+        "same-batch duplicates collapse: {s}"
+    );
     assert_eq!(s["failed"], 0);
-    assert_rows("episodic_memory", name, &good);
-    assert_report(&report_path, "episodic_memory", &all);
+    assert_rows(h.name, &name, &want.rows);
+    assert_report(&report_path, h.name, &all);
 
     // Another pair of formats into the same collection: nothing changes.
     let s = run_files(&["relaxed.json", "updates.bson"], &[]);
     assert_eq!(s["target"], "reused");
-    assert_rows("episodic_memory", name, &good);
-    // The first versions again (gzipped dump, then the canonical export): they win now.
+    assert_rows(h.name, &name, &want.rows);
+    // The first versions again (gzipped dump, then the canonical export): where good, they win
+    // now; where bad, they are skipped and the newer version stays.
     let s = run_files(&["dump.bson.gz", "canonical.jsonl"], &[]);
     assert_eq!(s["read"], 400, "{s}");
-    // Where a first version is bad it is skipped, so the newer good version stays.
-    let mut want = good.clone();
-    want.extend(expectations("episodic_memory", &docs).0);
-    assert_rows("episodic_memory", name, &want);
-    drop_target(name).await;
+    let again = Expected {
+        rows: want.rows,
+        ..Default::default()
+    };
+    let again = again.apply(h.name, &docs).apply(h.name, &docs);
+    assert_rows(h.name, &name, &again.rows);
+    drop_target(&name).await;
+}
+
+per_handler! { files_case:
+    files_episodic_memory => EPISODIC, 21;
+    files_event_log => EVENT_LOG, 22;
+    files_foresight => FORESIGHT, 23;
+    files_v1_episodic_memory => V1_EPISODIC, 24;
 }

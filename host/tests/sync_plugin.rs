@@ -64,7 +64,7 @@ async fn a_plugin_serves_a_new_collection_type_and_the_host_checks_its_entities(
     let mut args = notes_args(&state, &plugin, &mongo, &milvus);
     args.extend(["--report", &rp]);
     let s = sync_ok(dir.path(), &args);
-    let (good, _) = expectations("sync_note", &docs);
+    let good = expectations("sync_note", &docs).rows;
     assert_eq!(s["upserted"], good.len() as u64, "{s}");
     assert_rows("sync_note", NAME, &good);
     assert_report(&report_path, "sync_note", &docs);
@@ -98,7 +98,7 @@ async fn a_plugin_serves_a_new_collection_type_and_the_host_checks_its_entities(
     // 40 + 10 documents before the trap: batches of 5, so the trap's batch is 1000..1004.
     let mut written: Vec<bson::Document> = docs.clone();
     written.extend(more);
-    let (good, _) = expectations("sync_note", &written);
+    let good = expectations("sync_note", &written).rows;
     assert_rows("sync_note", NAME, &good);
     drop_target(NAME).await;
 }
