@@ -18,7 +18,9 @@ uri, name, ids_file, out = sys.argv[1:5]
 connections.connect(uri=uri, timeout=60)
 c = Collection(name)
 ids = [l.strip() for l in open(ids_file) if l.strip()]
-indexed = {i.field_name for i in c.indexes}
+# The indexes the handler created, as the server reports them: a scalar index on 2.3.5 must be
+# of the type the field allows (Trie for VarChar), so AUTOINDEX cannot stand in for it.
+indexed = {i.field_name: dict(i.params) for i in c.indexes}
 fields, arrow = [], []
 for f in c.schema.fields:
     spec = {"name": f.name}
@@ -41,7 +43,7 @@ for f in c.schema.fields:
     if f.is_primary:
         spec["is_primary"] = True
     elif f.name in indexed and f.dtype != DataType.FLOAT_VECTOR:
-        spec["index"] = {"index_type": "AUTOINDEX"}
+        spec["index"] = {"index_type": indexed[f.name].get("index_type", "AUTOINDEX")}
     fields.append(spec)
 schema = pa.schema(arrow)
 os.makedirs(out, exist_ok=True)
