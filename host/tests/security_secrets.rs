@@ -72,7 +72,7 @@ except OperationFailure as e:
 
 /// A few episodic-memory documents as mongoexport JSON lines.
 fn episodic_file(path: &Path) {
-    let lines: Vec<String> = sync_common::episodic_docs(11, 0..12)
+    let lines: Vec<String> = sync_common::episodic_docs(11, 0..12, 1024)
         .into_iter()
         .map(|d| bson::Bson::Document(d).into_relaxed_extjson().to_string())
         .collect();

@@ -18,7 +18,7 @@ mod fixtures;
 pub use expect::Expect;
 pub use fixtures::*;
 
-#[path = "milvus_common.rs"]
+#[path = "../milvus_common.rs"]
 mod milvus_common;
 
 pub fn bin() -> PathBuf {
