@@ -5,17 +5,16 @@
 //! `--api-key-env` and never printed.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::error::CliError;
 use super::printer::Printer;
-use super::to_milvus::{ConnectArgs, connect};
+use super::to_milvus::{ConnectArgs, connect_announced};
 use crate::backfill::vectors::Fatal;
 use crate::backfill::{
     BackfillError, BackfillOptions, BackfillSummary, MongoTarget, embedding_of, run_backfill,
@@ -225,27 +224,12 @@ async fn backfill(args: BackfillArgs, printer: &Printer) -> Result<(), CliError>
         ..BackfillOptions::default()
     };
     let client = if args.sync && !args.dry_run {
-        let c = connect(&args.connect).await?;
-        printer.status(&format!(
-            "connected to {} (Milvus {}), database `{}`",
-            c.uri, c.version, c.db_name
-        ));
-        Some(c)
+        Some(connect_announced(&args.connect, printer).await?)
     } else {
         None
     };
-    let show_bar = !args.no_progress && std::io::stderr().is_terminal();
     let reporter = Reporter {
-        bar: show_bar.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {human_pos} documents ({per_sec}) {msg}",
-                )
-                .expect("valid template"),
-            );
-            bar
-        }),
+        bar: super::progress::documents_spinner(!args.no_progress),
     };
     let mongo = MongoTarget {
         uri: args.mongo_uri.clone(),

@@ -7,6 +7,21 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::generate::engine::Progress;
 
+/// The spinner of the document-at-a-time commands (`sync`, `backfill`): no total is known up
+/// front. None when disabled or stderr is not a terminal.
+pub fn documents_spinner(enabled: bool) -> Option<ProgressBar> {
+    (enabled && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {human_pos} documents ({per_sec}) {msg}",
+            )
+            .expect("valid template"),
+        );
+        bar
+    })
+}
+
 pub struct Bar {
     bar: Option<ProgressBar>,
 }

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::error::CliError;
 use super::printer::Printer;
-use super::to_milvus::{ConnectArgs, connect};
+use super::to_milvus::{ConnectArgs, connect_announced};
 use crate::plugin::{PluginHost, PluginLimits};
 use crate::rebuild::state::{State, state_dir};
 use crate::rebuild::target::{self, Target, TargetSource};
@@ -195,11 +195,7 @@ async fn run_async(args: RebuildArgs, printer: &Printer) -> Result<(), CliError>
     } else {
         resolve_target(&args)?
     };
-    let client = connect(&args.connect).await?;
-    printer.status(&format!(
-        "connected to {} (Milvus {}), database `{}`",
-        client.uri, client.version, client.db_name
-    ));
+    let client = connect_announced(&args.connect, printer).await?;
     let options = Options {
         alias: args.alias.clone(),
         target,

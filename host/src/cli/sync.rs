@@ -3,16 +3,15 @@
 //! The seed script's flags keep their names and short forms (`-c -b -l -d`).
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::error::CliError;
 use super::printer::Printer;
-use super::to_milvus::{ConnectArgs, connect};
+use super::to_milvus::{ConnectArgs, connect_announced};
 use crate::plugin::{PluginHost, PluginLimits};
 use crate::sync::handlers::{HandlerError, list_handlers, resolve_handler};
 use crate::sync::{Source, SyncError, SyncOptions, SyncReporter, SyncSummary, run_sync};
@@ -260,25 +259,10 @@ async fn sync(args: SyncArgs, printer: &Printer) -> Result<(), CliError> {
     let client = if args.dry_run {
         None
     } else {
-        let c = connect(&args.connect).await?;
-        printer.status(&format!(
-            "connected to {} (Milvus {}), database `{}`",
-            c.uri, c.version, c.db_name
-        ));
-        Some(c)
+        Some(connect_announced(&args.connect, printer).await?)
     };
-    let show_bar = !args.no_progress && std::io::stderr().is_terminal();
     let reporter = Reporter {
-        bar: show_bar.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {human_pos} documents ({per_sec}) {msg}",
-                )
-                .expect("valid template"),
-            );
-            bar
-        }),
+        bar: super::progress::documents_spinner(!args.no_progress),
     };
     let summary = run_sync(client.as_ref(), &handler, source, &options, &reporter).await;
     if let Some(bar) = &reporter.bar {

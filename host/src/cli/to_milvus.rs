@@ -216,6 +216,19 @@ pub(super) async fn connect(args: &ConnectArgs) -> Result<Client, CliError> {
     Ok(Client::connect(&options).await?)
 }
 
+/// [`connect`], then the status line every Milvus command prints once connected.
+pub(super) async fn connect_announced(
+    args: &ConnectArgs,
+    printer: &Printer,
+) -> Result<Client, CliError> {
+    let client = connect(args).await?;
+    printer.status(&format!(
+        "connected to {} (Milvus {}), database `{}`",
+        client.uri, client.version, client.db_name
+    ));
+    Ok(client)
+}
+
 struct Reporter {
     bar: Option<ProgressBar>,
     printer: Printer,
