@@ -1,21 +1,41 @@
 //! One source document as the pipeline carries it, and the string form of an `_id`.
 
-use bson::{Bson, Document};
+use bson::{Bson, Document, RawDocumentBuf};
 
 /// A document read from MongoDB or a dump/export file.
 #[derive(Debug, Clone)]
 pub struct SourceDoc {
     /// The `_id` (Null when the document has none).
     pub id: Bson,
-    /// The whole document as relaxed Extended JSON v2 (what sync handlers read).
-    pub json: String,
+    /// The whole document as BSON, as read (a dump's bytes, the driver's reply).
+    pub raw: RawDocumentBuf,
 }
 
 impl SourceDoc {
     pub fn from_document(doc: Document) -> SourceDoc {
         let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
-        let json = Bson::Document(doc).into_relaxed_extjson().to_string();
-        SourceDoc { id, json }
+        let raw = RawDocumentBuf::from_document(&doc)
+            .expect("a bson::Document always encodes (keys without NUL bytes)");
+        SourceDoc { id, raw }
+    }
+
+    /// A document from BSON bytes: every element is walked once ([`super::extjson::validate`])
+    /// so malformed bytes are an error here, where the file and position are known.
+    pub fn from_raw(raw: RawDocumentBuf) -> Result<SourceDoc, bson::raw::Error> {
+        super::extjson::validate(&raw)?;
+        let id = match raw.get("_id")? {
+            Some(v) => Bson::try_from(v)?,
+            None => Bson::Null,
+        };
+        Ok(SourceDoc { id, raw })
+    }
+
+    /// The whole document as relaxed Extended JSON v2 (what sync handlers read). Computed on
+    /// each call (the pipeline's conversion threads call it once per document), so readers
+    /// only hold the compact BSON.
+    pub fn json(&self) -> String {
+        super::extjson::relaxed_json(&self.raw)
+            .expect("documents are validated when read (extjson::validate)")
     }
 
     /// The `_id` as reports show it (see [`id_key`]).
@@ -49,7 +69,7 @@ mod tests {
         let oid = ObjectId::parse_str("65f1a2b3c4d5e6f708192a3b").unwrap();
         let d = doc! {"_id": oid, "n": 5_i64, "x": f64::NAN, "t": bson::DateTime::from_millis(1_700_000_000_123)};
         let s = SourceDoc::from_document(d);
-        let v: serde_json::Value = serde_json::from_str(&s.json).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&s.json()).unwrap();
         assert_eq!(v["_id"]["$oid"], "65f1a2b3c4d5e6f708192a3b");
         assert_eq!(v["n"], 5);
         assert_eq!(v["x"]["$numberDouble"], "NaN");

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use bson::{Bson, Document};
+use bson::{Bson, Document, RawDocumentBuf};
 
 use super::doc::SourceDoc;
 use super::error::MongoError;
@@ -95,8 +95,14 @@ impl FileSource {
             match reader.next_document()? {
                 Some(d) => {
                     consumed += 1;
-                    if self.window.contains(&d) {
-                        return Ok(Some((SourceDoc::from_document(d), consumed)));
+                    if self.window.contains_raw(&d) {
+                        let index = reader.index - 1;
+                        let doc = SourceDoc::from_raw(d).map_err(|e| MongoError::BadDocument {
+                            path: reader.path.clone(),
+                            index,
+                            reason: format!("not valid BSON: {e}"),
+                        })?;
+                        return Ok(Some((doc, consumed)));
                     }
                 }
                 None => self.current = None,
@@ -179,10 +185,16 @@ impl Reader {
         }
     }
 
-    fn next_document(&mut self) -> Result<Option<Document>, MongoError> {
+    fn next_document(&mut self) -> Result<Option<RawDocumentBuf>, MongoError> {
         let d = match self.kind {
             Kind::Bson | Kind::BsonGz => self.next_bson()?,
-            Kind::Json => self.next_json()?,
+            Kind::Json => match self.next_json()? {
+                Some(d) => Some(
+                    RawDocumentBuf::from_document(&d)
+                        .map_err(|e| self.bad(format!("cannot be stored as BSON: {e}")))?,
+                ),
+                None => None,
+            },
         };
         if d.is_some() {
             self.index += 1;
@@ -190,7 +202,7 @@ impl Reader {
         Ok(d)
     }
 
-    fn next_bson(&mut self) -> Result<Option<Document>, MongoError> {
+    fn next_bson(&mut self) -> Result<Option<RawDocumentBuf>, MongoError> {
         let mut len = [0u8; 4];
         let mut got = 0;
         while got < 4 {
@@ -215,7 +227,8 @@ impl Reader {
         self.input
             .read_exact(&mut bytes[4..])
             .map_err(|_| self.bad("truncated: the file ends inside a document"))?;
-        Document::from_reader(&mut bytes.as_slice())
+        // Only the framing is checked here; `SourceDoc::from_raw` walks the elements.
+        RawDocumentBuf::from_bytes(bytes)
             .map(Some)
             .map_err(|e| self.bad(format!("not valid BSON: {e}")))
     }
@@ -354,13 +367,13 @@ mod tests {
         std::fs::write(dir.path().join("empty.json"), "[]").unwrap();
         let want: Vec<String> = docs()
             .into_iter()
-            .map(|d| SourceDoc::from_document(d).json)
+            .map(|d| SourceDoc::from_document(d).json())
             .collect();
         for f in ["a.bson", "a.bson.gz", "a.json", "b.json"] {
             let got: Vec<String> = read_all(&[dir.path().join(f)])
                 .unwrap()
                 .into_iter()
-                .map(|d| d.json)
+                .map(|d| d.json())
                 .collect();
             assert_eq!(got, want, "{f}");
         }

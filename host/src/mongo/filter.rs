@@ -107,7 +107,23 @@ impl TimeWindow {
         let Some(Bson::DateTime(t)) = doc.get(&self.field) else {
             return false;
         };
-        let t = t.timestamp_millis();
+        self.contains_millis(t.timestamp_millis())
+    }
+
+    /// [`TimeWindow::contains`] for a document still in BSON bytes. Malformed bytes count as
+    /// inside, so that reading the document goes on to report them.
+    pub fn contains_raw(&self, doc: &bson::RawDocument) -> bool {
+        if !self.is_bounded() {
+            return true;
+        }
+        match doc.get(&self.field) {
+            Ok(Some(bson::RawBsonRef::DateTime(t))) => self.contains_millis(t.timestamp_millis()),
+            Ok(_) => false,
+            Err(_) => true,
+        }
+    }
+
+    fn contains_millis(&self, t: i64) -> bool {
         self.from_ms.is_none_or(|a| t >= a) && self.until_ms.is_none_or(|b| t < b)
     }
 }
@@ -153,6 +169,9 @@ mod tests {
         let inside = bson::doc! {"created_at": DateTime::from_millis(now - 86_400_000)};
         let outside = bson::doc! {"created_at": DateTime::from_millis(now - 8 * 86_400_000)};
         assert!(w.contains(&inside) && !w.contains(&outside) && !w.contains(&Document::new()));
+        let raw = |d: &Document| bson::RawDocumentBuf::from_document(d).unwrap();
+        assert!(w.contains_raw(&raw(&inside)) && !w.contains_raw(&raw(&outside)));
+        assert!(!w.contains_raw(&raw(&Document::new())));
         assert!(w.to_filter().get_document("created_at").is_ok());
         assert!(
             TimeWindow::from_flags("t", None, None, None, now)

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bson::{Bson, Document, doc};
+use bson::{Bson, Document, RawDocumentBuf, doc};
 use futures::TryStreamExt;
 use mongodb::change_stream::ChangeStream;
 use mongodb::change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken};
@@ -141,8 +141,10 @@ impl LiveSource {
             1 => clauses.pop().expect("one"),
             _ => doc! {"$and": clauses},
         };
-        let mut find = self
-            .coll
+        // Raw BSON: documents go to the pipeline as bytes and are decoded once, by the thread
+        // that converts them, instead of into a `Document` tree here.
+        let raw = self.coll.clone_with_type::<RawDocumentBuf>();
+        let mut find = raw
             .find(filter)
             .sort(doc! {"_id": 1})
             .batch_size(batch_size.max(1));
@@ -204,7 +206,7 @@ impl LiveSource {
 
 /// An open `_id`-ordered cursor.
 pub struct Scan {
-    cursor: Cursor<Document>,
+    cursor: Cursor<RawDocumentBuf>,
     left: Option<u64>,
     namespace: String,
 }
@@ -212,16 +214,31 @@ pub struct Scan {
 impl Scan {
     /// Up to `n` more documents; empty at the end.
     pub async fn next_batch(&mut self, n: usize) -> Result<Vec<SourceDoc>, MongoError> {
-        Ok(self
-            .next_documents(n)
+        self.next_raw(n)
             .await?
             .into_iter()
-            .map(SourceDoc::from_document)
-            .collect())
+            .map(|raw| SourceDoc::from_raw(raw).map_err(|e| self.bad_reply(e)))
+            .collect()
     }
 
     /// Up to `n` more documents as BSON (for callers that change them before converting).
     pub async fn next_documents(&mut self, n: usize) -> Result<Vec<Document>, MongoError> {
+        self.next_raw(n)
+            .await?
+            .iter()
+            .map(|raw| Document::try_from(raw.as_ref()).map_err(|e| self.bad_reply(e)))
+            .collect()
+    }
+
+    fn bad_reply(&self, e: bson::raw::Error) -> MongoError {
+        MongoError::Query {
+            operation: "find",
+            namespace: self.namespace.clone(),
+            reason: format!("the server sent a document that is not valid BSON: {e}"),
+        }
+    }
+
+    async fn next_raw(&mut self, n: usize) -> Result<Vec<RawDocumentBuf>, MongoError> {
         let mut out = Vec::with_capacity(n);
         while out.len() < n && self.left != Some(0) {
             match self.cursor.try_next().await {

@@ -1,13 +1,14 @@
 //! MongoDB as a source for `sync`: a live server through the official driver (`live`), or the
 //! files `mongodump` and `mongoexport` write (`files`). Both hand out documents as
-//! [`SourceDoc`]s: the `_id` plus the document as relaxed Extended JSON, which is what sync
-//! handlers read.
+//! [`SourceDoc`]s: the `_id` plus the document's BSON, written as relaxed Extended JSON (what
+//! sync handlers read) by `extjson` when a conversion thread asks for it.
 //!
 //! This module and `milvus/`, `storage/` are the only ones that talk to the network. It never
 //! prints; failures come back as [`MongoError`].
 
 pub mod doc;
 pub mod error;
+pub mod extjson;
 pub mod files;
 pub mod filter;
 pub mod live;

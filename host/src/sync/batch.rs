@@ -108,7 +108,7 @@ pub fn prepare(
     let mut per_item: Vec<Option<Result<(Pk, Outcome), String>>> =
         (0..items.len()).map(|_| None).collect();
     if !docs.is_empty() {
-        let texts: Vec<String> = docs.iter().map(|(_, d)| d.json.clone()).collect();
+        let texts: Vec<String> = docs.iter().map(|(_, d)| d.json()).collect();
         let converted = handler
             .convert(&texts)
             .map_err(|source| SyncError::Plugin {
