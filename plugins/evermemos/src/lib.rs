@@ -254,6 +254,32 @@ pub fn convert(
     Ok(out)
 }
 
+/// One entity's JSON text, with `vector` written as float32 (Milvus keeps FloatVector values as
+/// float32: the text is about half as long as the documents' float64 numbers, and so is the
+/// work of writing it here and parsing it in the host).
+pub fn row_text(row: &Value) -> String {
+    struct Row<'a>(&'a milvus_ingest_sdk::serde_json::Map<String, Value>);
+    impl serde::Serialize for Row<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in self.0 {
+                if k == "vector" {
+                    m.serialize_entry(k, &milvus_ingest_sdk::FloatVectorAsF32(v))?;
+                } else {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            m.end()
+        }
+    }
+    match row {
+        Value::Object(m) => milvus_ingest_sdk::serde_json::to_string(&Row(m))
+            .expect("a JSON object always serialises"),
+        other => other.to_string(),
+    }
+}
+
 /// Implements the SDK's `SyncHandler` for a unit struct serving one `Kind` and exports it.
 #[macro_export]
 macro_rules! handler_component {
@@ -272,6 +298,9 @@ macro_rules! handler_component {
                 documents: &[String],
             ) -> Result<milvus_ingest_sdk::ConvertResult, String> {
                 $crate::convert($kind, collection_type, params, documents)
+            }
+            fn row_text(row: &milvus_ingest_sdk::serde_json::Value) -> String {
+                $crate::row_text(row)
             }
         }
 

@@ -534,3 +534,45 @@ fn params_set_the_dimension_names_and_database() {
     );
     assert!(convert(Kind::EventLog, "foresight", &Params::default(), &[]).is_err());
 }
+
+#[test]
+fn row_text_writes_the_vector_as_float32_and_the_rest_unchanged() {
+    // Float64 values of the kind embedding models write (17 significant digits).
+    let v: Vec<Value> = (0..DEFAULT_DIM as u64)
+        .map(|i| json!((i * 2_654_435_761 % 1_000_003) as f64 / 1_000_003.0 - 0.5))
+        .collect();
+    let row = one(
+        Kind::EpisodicMemory,
+        &with(worked_doc(), json!({ "vector": v })),
+    )
+    .unwrap();
+    let text = row_text(&row);
+    let back: Value = serde_json::from_str(&text).unwrap();
+    let (a, b) = (row.as_object().unwrap(), back.as_object().unwrap());
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "same keys, same order"
+    );
+    for (k, v) in a {
+        if k == "vector" {
+            let want: Vec<f32> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            // The host reads numbers as float64 and narrows them: the same float32 each time.
+            let got: Vec<f32> = b[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            assert_eq!(got, want);
+        } else {
+            assert_eq!(&b[k], v, "{k}");
+        }
+    }
+    assert!(text.len() < row.to_string().len());
+}

@@ -18,8 +18,8 @@ pub use field::FieldSpec;
 pub use generator::{GenerateRequest, Generator};
 pub use rng::RowRng;
 pub use sync::{
-    ConvertResult, Delete, Embedding, Entity, HandlerInfo, MongoSource, Naming, Params, Skip,
-    SyncHandler, SyncInfo, TenantPrefix,
+    ConvertResult, Delete, Embedding, Entity, FloatVectorAsF32, HandlerInfo, MongoSource, Naming,
+    Params, Skip, SyncHandler, SyncInfo, TenantPrefix,
 };
 pub use types::{
     Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PluginInfo, S8Vectors,
