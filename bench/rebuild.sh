@@ -5,7 +5,8 @@
 # collection; then `rebuild --alias bench_rb_episodic` copies every row into a new collection.
 # The ratio compares the copy (keyset reads + inserts + the final flush) with the insert (Parquet
 # reads + inserts + the final flush); the rebuild's end-to-end time (which also waits for the
-# HNSW index of the new collection before switching) is reported next to it.
+# HNSW index of the new collection before switching) is reported next to it. Each phase starts
+# on an idle server (bench/quiesce.sh): the rebuild after the inserted collection's index is built.
 # Needs `scripts/services.sh up milvus` and a release binary (BIN, default
 # target/release/milvus-ingest). ROWS=... changes the row count. Results: bench/out/rebuild.md.
 set -euo pipefail
@@ -24,12 +25,25 @@ export MILVUS_INGEST_HOME=$WORK/home
 trap 'rm -rf "$WORK"; python_cleanup' EXIT
 python_cleanup() { "$PY" tests/rebuild_check.py "$URI" cleanup "$ALIAS" >/dev/null 2>&1 || true; }
 python_cleanup
+# shellcheck source=bench/quiesce.sh
+. bench/quiesce.sh
 field() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(round(d['$1'], 2))"; }
 
 "$BIN" generate --schema bench/episodic_memory.json -r "$ROWS" --out "$WORK/data" --no-progress --seed 1 >/dev/null
+quiesce
 insert=$("$BIN" --output json to-milvus insert "$WORK/data" --uri "$URI" --collection-name "${ALIAS}_v0" \
   --drop-if-exists --concurrency 4 --batch-size 3000 --no-progress 2>"$WORK/insert.err") || { cat "$WORK/insert.err"; exit 1; }
 "$PY" tests/rebuild_check.py "$URI" alias "$ALIAS" "${ALIAS}_v0" >/dev/null 2>&1
+# A collection being rebuilt was indexed long ago: let the server finish the HNSW index of the
+# one just inserted (minutes on 2 cores) so the copy does not share the CPU with it.
+"$PY" - "$URI" "${ALIAS}_v0" <<'PYEOF'
+import sys, warnings
+warnings.filterwarnings("ignore")
+from pymilvus import connections, utility
+connections.connect(uri=sys.argv[1])
+utility.wait_for_index_building_complete(sys.argv[2], timeout=3600)
+PYEOF
+quiesce
 rebuild=$("$BIN" --output json rebuild --alias "$ALIAS" --uri "$URI" -b 3000 --concurrency 4 --no-progress 2>"$WORK/rebuild.err") || { cat "$WORK/rebuild.err"; exit 1; }
 
 ins_rate=$(echo "$insert" | field rows_per_second)

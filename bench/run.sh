@@ -11,8 +11,11 @@ cd "$(dirname "$0")/.."
 SCALE=${ROWS_SCALE:-1}
 OUT=bench/out
 mkdir -p "$OUT"
-cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/milvus-ingest
+# BIN=path uses that binary (e.g. one built with `--profile profiling`) instead of building.
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN=${CARGO_TARGET_DIR:-target}/release/milvus-ingest
+fi
 CORES=$(nproc)
 rows() { python3 -c "print(max(1024, int($1 * $SCALE)))"; }
 

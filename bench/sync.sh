@@ -25,6 +25,8 @@ OUT=bench/out/sync.md
 mkdir -p bench/out "$WORK"
 NAME=${SYNC_NAME:-bench_sync_episodic}
 now() { date +%s.%N; }
+# shellcheck source=bench/quiesce.sh
+. bench/quiesce.sh
 drop() { "$PY" - "$URI" "$@" <<'PYEOF'
 import sys, warnings
 warnings.filterwarnings("ignore")
@@ -51,17 +53,21 @@ echo "fixture: $N documents, $(du -h "$WORK/dump.bson" | cut -f1) of BSON" >&2
 
 rate() { "$PY" -c "print(round($1 / ($3 - $2)))"; }
 printf '| run | documents | seconds (wall, incl. setup + flush) | rows/s | tool-reported rows/s |\n|---|---|---|---|---|\n' > "$OUT"
+declare -A SYNC_RATE
 for b in 500 2000; do
   drop "$NAME"
+  quiesce
   t0=$(now)
   json=$("$BIN" --output json sync -c episodic_memory --from-file "$WORK/dump.bson" --milvus-name "$NAME" \
     --uri "$URI" -b "$b" --state-dir "$WORK/state" --no-progress)
   t1=$(now)
   up=$(echo "$json" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["upserted"], round(d["rows_per_second"]))')
   echo "| sync -b $b (dump .bson → handler → upsert) | ${up% *} | $("$PY" -c "print(round($t1-$t0,1))") | $(rate "$N" "$t0" "$t1") | ${up#* } |" >> "$OUT"
-  SYNC_RATE=$(rate "$N" "$t0" "$t1")
+  SYNC_RATE[$b]=$(rate "$N" "$t0" "$t1")
 done
 "$PY" bench/sync_export.py "$URI" "$NAME" "$WORK/ids.txt" "$WORK/parquet"
+drop "$NAME"
+quiesce
 t0=$(now)
 json=$("$BIN" --output json to-milvus insert "$WORK/parquet" --uri "$URI" --collection-name "${NAME}_insert" \
   --drop-if-exists --no-progress)
@@ -70,6 +76,8 @@ INSERT_RATE=$(rate "$N" "$t0" "$t1")
 echo "| to-milvus insert (same entities from Parquet, defaults) | $N | $("$PY" -c "print(round($t1-$t0,1))") | $INSERT_RATE | $(echo "$json" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)["rows_per_second"]))') |" >> "$OUT"
 echo "" >> "$OUT"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >> "$OUT"
-echo "sync (-b 2000) / insert: $("$PY" -c "print(round($SYNC_RATE / $INSERT_RATE, 2))")x (goal >= 0.8x)" >> "$OUT"
-drop "$NAME" "${NAME}_insert"
+for b in 500 2000; do
+  echo "sync (-b $b) / insert: $("$PY" -c "print(round(${SYNC_RATE[$b]} / $INSERT_RATE, 2))")x (goal >= 0.8x)" >> "$OUT"
+done
+drop "${NAME}_insert"
 cat "$OUT"
