@@ -30,20 +30,26 @@ python_cleanup
 field() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(round(d['$1'], 2))"; }
 
 "$BIN" generate --schema bench/episodic_memory.json -r "$ROWS" --out "$WORK/data" --no-progress --seed 1 >/dev/null
-quiesce
+quiesce 600
 insert=$("$BIN" --output json to-milvus insert "$WORK/data" --uri "$URI" --collection-name "${ALIAS}_v0" \
   --drop-if-exists --concurrency 4 --batch-size 3000 --no-progress 2>"$WORK/insert.err") || { cat "$WORK/insert.err"; exit 1; }
 "$PY" tests/rebuild_check.py "$URI" alias "$ALIAS" "${ALIAS}_v0" >/dev/null 2>&1
 # A collection being rebuilt was indexed long ago: let the server finish the HNSW index of the
-# one just inserted (minutes on 2 cores) so the copy does not share the CPU with it.
+# one just inserted (minutes on 2 cores) so the copy does not share the CPU with it. (2.3.5
+# reports the index state `Finished` while rows are still pending: count the rows instead.)
 "$PY" - "$URI" "${ALIAS}_v0" <<'PYEOF'
-import sys, warnings
+import sys, time, warnings
 warnings.filterwarnings("ignore")
 from pymilvus import connections, utility
 connections.connect(uri=sys.argv[1])
-utility.wait_for_index_building_complete(sys.argv[2], timeout=3600)
+deadline = time.time() + 3600
+while time.time() < deadline:
+    p = utility.index_building_progress(sys.argv[2])
+    if p["total_rows"] and p["indexed_rows"] >= p["total_rows"]:
+        break
+    time.sleep(5)
 PYEOF
-quiesce
+quiesce 1200
 rebuild=$("$BIN" --output json rebuild --alias "$ALIAS" --uri "$URI" -b 3000 --concurrency 4 --no-progress 2>"$WORK/rebuild.err") || { cat "$WORK/rebuild.err"; exit 1; }
 
 ins_rate=$(echo "$insert" | field rows_per_second)

@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 SCALE=${ROWS_SCALE:-1}
 OUT=bench/out
 mkdir -p "$OUT"
-# BIN=path uses that binary (e.g. one built with `--profile profiling`) instead of building.
+# BIN=path uses that binary (e.g. one built with `--profile profiling`) instead of building;
+# BENCH_PROFILE=profiling builds the floor benchmark with that profile too. (cargo runs
+# benchmarks in host/, hence the absolute dataset paths.)
 if [ -z "${BIN:-}" ]; then
     cargo build --release --quiet
     BIN=${CARGO_TARGET_DIR:-target}/release/milvus-ingest
@@ -57,5 +59,5 @@ rm -rf "$OUT/simple_10m"
 echo
 echo "Floor (same batches, bare ArrowWriter, 1 thread):"
 echo
-cargo bench --quiet --bench parquet_floor -- "$OUT/simple" "$OUT/product_catalog" "$OUT/news_articles" "$OUT/multimedia_content" 2>/dev/null | sed 's/^/    /'
+cargo bench --quiet --profile "${BENCH_PROFILE:-bench}" --bench parquet_floor -- "$PWD/$OUT/simple" "$PWD/$OUT/product_catalog" "$PWD/$OUT/news_articles" "$PWD/$OUT/multimedia_content" 2>/dev/null | sed 's/^/    /'
 } | tee "$OUT/results.md"

@@ -397,6 +397,21 @@ mod tests {
             e.contains("t.bson") && e.contains("document 1") && e.contains("truncated"),
             "{e}"
         );
+        // Well framed, but the second document's element type is unknown: found when read
+        // (not later in a conversion thread), with the file and the document named.
+        let mut raw = Vec::new();
+        for d in docs() {
+            d.to_writer(&mut raw).unwrap();
+        }
+        let second = i32::from_le_bytes(raw[..4].try_into().unwrap()) as usize;
+        raw[second + 4] = 0x7e;
+        let p = dir.path().join("v.bson");
+        std::fs::write(&p, &raw).unwrap();
+        let e = read_all(&[p]).unwrap_err().to_string();
+        assert!(
+            e.contains("v.bson") && e.contains("document 1") && e.contains("not valid BSON"),
+            "{e}"
+        );
         let p = dir.path().join("t.json");
         std::fs::write(&p, "{\"a\": 1}\n{\"b\": \n").unwrap();
         let e = read_all(&[p]).unwrap_err().to_string();
