@@ -76,6 +76,10 @@ pub struct RebuildArgs {
     /// Seconds to wait for the new collection to load.
     #[arg(long, default_value_t = 600)]
     pub load_timeout: u64,
+    /// Seconds searches may keep running on the old collection after the switch before it is
+    /// released (searches routed to it just before the switch fail if it is released at once).
+    #[arg(long, default_value_t = crate::rebuild::DEFAULT_DRAIN.as_secs())]
+    pub drain_seconds: u64,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -214,6 +218,7 @@ async fn run_async(args: RebuildArgs, printer: &Printer) -> Result<(), CliError>
         },
         load_timeout: Duration::from_secs(args.load_timeout.max(1)),
         index_timeout: Duration::from_secs(args.index_timeout.max(1)),
+        drain: Duration::from_secs(args.drain_seconds),
         state_dir: state_dir(),
     };
     if let Some(previous) = &args.drop_previous {

@@ -23,5 +23,5 @@ pub mod target;
 pub use error::{RebuildError, Result};
 pub use migrate::{CopyOptions, Reporter, Silent};
 pub use plan::Plan;
-pub use run::{Aborted, Options, Summary, abort, drop_previous, rebuild, resume};
+pub use run::{Aborted, DEFAULT_DRAIN, Options, Summary, abort, drop_previous, rebuild, resume};
 pub use target::{IndexOverride, Target, TargetSource};

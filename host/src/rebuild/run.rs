@@ -27,6 +27,12 @@ use crate::milvus::reverse::schema_of;
 use crate::milvus::scan::{count_at, delete, wall_clock_ts};
 use crate::milvus::{Client, MilvusError};
 
+/// The default wait between switching the alias and releasing the old collection. Searches
+/// the proxies routed to the old collection before the switch are still waiting for it (for
+/// their guarantee timestamp): released at once, Milvus 2.3.5 fails them with "delegator closed
+/// during wait tsafe" (seen in this project's CI with a searcher running through the switch).
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
+
 /// What to do (flags resolved).
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -42,6 +48,9 @@ pub struct Options {
     pub copy: CopyOptions,
     pub load_timeout: Duration,
     pub index_timeout: Duration,
+    /// How long searches may keep running on the old collection after the switch before it is
+    /// released (see [`DEFAULT_DRAIN`]).
+    pub drain: Duration,
     /// Where state files live.
     pub state_dir: PathBuf,
 }
@@ -464,6 +473,11 @@ async fn finish(
     } else {
         renamed_old(&plan)
     };
+    reporter.status(&format!(
+        "switched; letting searches on `{retired}` finish for {:?} before releasing it",
+        options.drain
+    ));
+    tokio::time::sleep(options.drain).await;
     match admin::release(client, &retired).await {
         Ok(()) => summary.old_released = true,
         Err(e) => summary
