@@ -6,6 +6,7 @@
 pub mod backfill;
 pub mod cli;
 pub mod embed;
+pub mod error_chain;
 pub mod format;
 pub mod fsutil;
 pub mod generate;

@@ -176,24 +176,12 @@ fn host_of(uri: &str) -> &str {
     rest[..end].trim_start_matches('[').trim_end_matches(']')
 }
 
-/// The error and its causes on one line.
+/// The error and its causes on one line, with the TLS error rustls keeps inside (when the
+/// causes did not already say it).
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
+    let mut text = crate::error_chain::one_line(error);
     if let Some(r) = rustls_error(error) {
-        let r_text = r.to_string();
-        if !text.contains(&r_text) {
-            text.push_str(": ");
-            text.push_str(&r_text);
-        }
+        crate::error_chain::push_new(&mut text, &r.to_string());
     }
     text
 }

@@ -127,19 +127,7 @@ impl StorageError {
 }
 
 /// The error and its sources on one line (object_store nests the HTTP status and body).
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
+pub(crate) use crate::error_chain::one_line as chain;
 
 /// Replaces every occurrence of a credential in `text` by `***`. Belt and braces: object_store
 /// does not put credentials in its messages, but a proxy or server echo might.
