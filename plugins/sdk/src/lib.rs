@@ -7,6 +7,7 @@
 //! order, on instances that may have served other chunks before. Derive every random value
 //! from the request (see [`RowRng`]) and keep no state between calls.
 
+pub mod bson_doc;
 mod field;
 mod generator;
 mod rng;
@@ -14,6 +15,7 @@ mod sync;
 mod types;
 mod validator;
 
+pub use bson_doc::{Document, split_documents};
 pub use field::FieldSpec;
 pub use generator::{GenerateRequest, Generator};
 pub use rng::RowRng;
