@@ -237,7 +237,7 @@ const TAG_MAX_KEY: u8 = 0x7f;
 
 /// Reads the element at `pos` (type byte, key, value) of a document or array whose
 /// terminating NUL is at `last`: the key's byte range and the value's span.
-#[inline]
+#[inline(always)]
 fn element(buf: &[u8], pos: usize, last: usize) -> Result<((usize, usize), Value<'_>), Error> {
     let tag = buf[pos];
     if tag == 0 {
@@ -267,7 +267,7 @@ fn element(buf: &[u8], pos: usize, last: usize) -> Result<((usize, usize), Value
 /// Where the value of type `tag` (found at byte `tag_at`) starting at `start` ends, checked to
 /// stay before `last` (the enclosing document's NUL). Only the outer framing is checked here;
 /// contents are checked when the value is visited.
-#[inline]
+#[inline(always)]
 fn value_end(
     buf: &[u8],
     (tag_at, tag): (usize, u8),

@@ -3,7 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{DeserializeSeed, MapAccess, SeqAccess};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::forward_to_deserialize_any;
 
 use super::*;
 
@@ -118,6 +119,59 @@ impl<'a> ArraySeq<'a> {
     }
 }
 
+impl ArraySeq<'_> {
+    /// The element at `pos` when it is a well-framed finite double, stepping past it: the
+    /// vector case, read in place (a call through [`element`] and the general value
+    /// deserializer costs several times the read itself). Anything else, malformed bytes
+    /// included, is left to the general path, which reports errors.
+    #[inline(always)]
+    fn finite_double(&mut self) -> Option<f64> {
+        let bytes = self.buf.get(self.pos..self.last)?;
+        if bytes[0] != TAG_DOUBLE {
+            return None;
+        }
+        let nul = 1 + bytes[1..].iter().position(|&b| b == 0)?;
+        let value = bytes.get(nul + 1..nul + 9)?;
+        let x = f64::from_le_bytes(value.try_into().ok()?);
+        if !x.is_finite() {
+            return None;
+        }
+        self.pos += nul + 9;
+        Some(x)
+    }
+}
+
+/// A finite double, for the fast path of [`ArraySeq`].
+struct FiniteDouble(f64);
+
+impl<'a> de::Deserializer<'a> for FiniteDouble {
+    type Error = Error;
+
+    #[inline(always)]
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_f64(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    forward_to_deserialize_any! {
+        <W: Visitor<'a>>
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
 impl<'a> SeqAccess<'a> for ArraySeq<'a> {
     type Error = Error;
 
@@ -128,6 +182,9 @@ impl<'a> SeqAccess<'a> for ArraySeq<'a> {
     ) -> Result<Option<T::Value>, Error> {
         if self.pos >= self.last {
             return Ok(None);
+        }
+        if let Some(x) = self.finite_double() {
+            return seed.deserialize(FiniteDouble(x)).map(Some);
         }
         let (_, value) = element(self.buf, self.pos, self.last)?;
         self.pos = value.end;

@@ -100,6 +100,7 @@ impl<'a> MapAccess<'a> for SynthMap<'a> {
 
 impl<'a> Value<'a> {
     /// The rare types, as the wrapper objects relaxed Extended JSON v2 writes for them.
+    #[inline(never)]
     pub(super) fn synth(self) -> Result<Synth<'a>, Error> {
         let at = self.start;
         Ok(match self.tag {

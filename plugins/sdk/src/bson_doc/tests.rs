@@ -472,3 +472,37 @@ fn split_documents_walks_concatenated_documents() {
         "{whole}"
     );
 }
+
+#[test]
+fn double_arrays_read_in_place_into_any_element_type() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Meters(f64);
+    #[derive(Deserialize)]
+    struct Arrays {
+        opt: Vec<Option<f64>>,
+        meters: Vec<Meters>,
+        narrow: Vec<f32>,
+        mixed: Vec<serde_json::Value>,
+    }
+    let d = doc! {
+        "opt": [1.5, Bson::Null, 2.5], "meters": [0.5, 1.0], "narrow": [0.1, -2.0],
+        "mixed": [1.5, f64::NAN, 2, -0.0, f64::INFINITY, 3.25],
+    };
+    let bytes = bson::to_vec(&d).unwrap();
+    let a: Arrays = Document::new(&bytes).unwrap().deserialize().unwrap();
+    assert_eq!(a.opt, [Some(1.5), None, Some(2.5)]);
+    assert_eq!(a.meters, [Meters(0.5), Meters(1.0)]);
+    assert_eq!(a.narrow, [0.1_f32, -2.0]);
+    let expected = oracle(&bytes).unwrap();
+    assert_eq!(serde_json::Value::Array(a.mixed), expected["mixed"]);
+    assert_matches_oracle(&bytes);
+    // The in-place read stops at the array's end: its bytes hint the exact length.
+    let vector = bson::to_vec(&doc! {"v": vec![0.5; 1024]}).unwrap();
+    let v = Value {
+        buf: &vector,
+        tag: TAG_ARRAY,
+        start: 7,
+        end: vector.len() - 1,
+    };
+    assert_eq!(access::ArraySeq::new(v).size_hint(), Some(1024));
+}

@@ -19,6 +19,7 @@ pub(super) struct Value<'a> {
 }
 
 impl<'a> Value<'a> {
+    #[inline]
     pub(super) fn array<const N: usize>(&self, at: usize) -> Result<[u8; N], Error> {
         match self.buf[..self.end].get(at..at + N) {
             Some(b) => Ok(b.try_into().unwrap_or([0; N])),
