@@ -17,13 +17,15 @@
 //! - binary -> `{"$binary": {"base64": .., "subType": "2 lowercase hex digits"}}` (the old
 //!   subtype 0x02 carries an inner int32 length, which must equal the payload's and is left out);
 //! - undefined -> `{"$undefined": true}`; ObjectId -> `{"$oid": "24 lowercase hex digits"}`;
-//! - UTC datetime -> `{"$date": "1970-01-01T00:00:00.5Z"}` for years 1970..=9999, else
+//! - UTC datetime -> `{"$date": "2023-11-14T22:13:20.123Z"}` for years 1970..=9999 (no
+//!   fraction when the milliseconds are zero, trailing zeros trimmed: `.5Z`, `.12Z`), else
 //!   `{"$date": {"$numberLong": "<ms>"}}`;
 //! - regex -> `{"$regularExpression": {"pattern": .., "options": ..}}` (options sorted);
 //! - DBPointer -> `{"$dbPointer": {"$ref": ns, "$id": {"$oid": ..}}}`; code -> `{"$code": ..}`;
 //!   symbol -> `{"$symbol": ..}`; code with scope -> `{"$code": .., "$scope": {document}}`;
 //! - timestamp -> `{"$timestamp": {"t": u32, "i": u32}}`; decimal128 -> `{"$numberDecimal":
-//!   ..}` (see [`text::decimal128`]); MinKey -> `{"$minKey": 1}`; MaxKey -> `{"$maxKey": 1}`.
+//!   ..}` in the BSON decimal128 spec's string form (`0.001`, `-0`, `1.23E-10`, `1E+6144`,
+//!   `NaN` never signed); MinKey -> `{"$minKey": 1}`; MaxKey -> `{"$maxKey": 1}`.
 //!
 //! A key repeated in one document appears once, at its first position, with its last value,
 //! as `bson::Document` (the old path) kept it. The scope of a code-with-scope value follows the
@@ -32,7 +34,12 @@
 //!
 //! Malformed bytes are an error naming the byte offset within the document, never a panic.
 //! Element contents are checked when they are visited, so a field the target type ignores is
-//! only checked for framing.
+//! only checked for framing; array keys ("0", "1", ..) are skipped unread.
+//!
+//! Speed: an array's finite doubles are read in place (no per-element allocation), so a
+//! document holding a 1024-d vector becomes a `serde_json::Value` in ~9 us natively and a
+//! `{vector: Vec<f32>}` in ~4 us, against ~34 us and ~25 us parsing its text
+//! (`cargo run --release --example bson_speed -p milvus-ingest-sdk`).
 
 use std::fmt;
 
