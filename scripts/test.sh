@@ -19,8 +19,8 @@ log "installing test services (reused when already installed)"
 scripts/services.sh install
 
 if [ -x scripts/build-plugins.sh ]; then
-    log "building plugins for wasm32-wasip2"
-    scripts/build-plugins.sh
+    log "building plugins for wasm32-wasip2 and running their own unit tests"
+    scripts/build-plugins.sh --test
 fi
 
 # Compile before starting servers, so they are not kept waiting through a cold build.

@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use milvus_ingest::plugin::{PluginError, SyncHandler};
+use milvus_ingest::plugin::{Documents, PluginError, SyncHandler};
 use serde_json::json;
 use support::*;
 
@@ -44,10 +44,12 @@ fn call_error(e: PluginError) -> (String, String, String, String) {
 #[test]
 fn a_trap_names_the_document_that_caused_it() {
     let (h, _c) = handler("trap_on_boom", 10_000);
-    let out = h.convert(&docs(&["a", "b"], None)).unwrap();
+    let out = h
+        .convert(Documents::Text(&docs(&["a", "b"], None)))
+        .unwrap();
     assert_eq!(out.entities.len(), 2);
     let e = h
-        .convert(&docs(&["a", "b", "c"], Some((1, "boom"))))
+        .convert(Documents::Text(&docs(&["a", "b", "c"], Some((1, "boom")))))
         .err()
         .unwrap();
     let text = e.to_string();
@@ -71,7 +73,7 @@ fn a_trap_names_the_document_that_caused_it() {
 fn a_loop_is_stopped_by_the_time_limit_and_names_the_document() {
     let (h, _c) = handler("loop_on_loop", 300);
     let e = h
-        .convert(&docs(&["a", "b", "c"], Some((2, "loop"))))
+        .convert(Documents::Text(&docs(&["a", "b", "c"], Some((2, "loop")))))
         .err()
         .unwrap();
     let (_, function, _, message) = call_error(e);
@@ -108,7 +110,10 @@ fn broken_bookkeeping_and_bad_entities_are_errors() {
     ];
     for (ty, marker, want) in cases {
         let (h, _c) = handler(ty, 10_000);
-        let e = h.convert(&docs(&["a", "b"], marker)).err().unwrap();
+        let e = h
+            .convert(Documents::Text(&docs(&["a", "b"], marker)))
+            .err()
+            .unwrap();
         let (plugin, function, field, message) = call_error(e);
         assert_eq!(
             (plugin.as_str(), function.as_str(), field.as_str()),

@@ -7,7 +7,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use milvus_ingest::plugin::{PluginHost, World};
+use milvus_ingest::plugin::{Documents, PluginHost, World};
 use milvus_ingest::schema::{SchemaFormat, parse_schema};
 use milvus_ingest::sync::handlers::{HandlerError, SHIPPED, list_handlers, resolve_handler};
 use serde_json::json;
@@ -42,7 +42,7 @@ fn every_shipped_handler_loads_from_the_binary_and_describes_itself() {
                 info.world,
                 info.interface_version.as_str()
             ),
-            (s.plugin, World::SyncHandler, "0.2.0")
+            (s.plugin, World::SyncHandler, "0.3.0")
         );
         assert_eq!(info.handlers.len(), 1);
         let h = &info.handlers[0];
@@ -92,6 +92,7 @@ fn sources_hash(root: &Path) -> String {
     ];
     for dir in [
         "wit/since_v0.2.0",
+        "wit/since_v0.3.0",
         "plugins/sdk",
         "plugins/evermemos",
         "plugins/episodic-memory",
@@ -316,9 +317,9 @@ fn the_components_convert_skip_and_delete() {
     let (host, _c) = new_host();
     let r = resolve_handler(&host, &[], "episodic_memory_memsys", &no_params()).unwrap();
     let docs = vec![worked_doc(1024), worked_doc(768), "{".to_string()];
-    let out = r.handler.convert(&docs).unwrap();
+    let out = r.handler.convert(Documents::Text(&docs)).unwrap();
     assert_eq!(out.entities.len(), 1);
-    let e = &out.entities[0].1;
+    let e = &out.entities[0].to_json();
     assert_eq!(
         (e["group_id"].clone(), e["participants"].clone()),
         (json!(""), json!([]))
@@ -356,9 +357,12 @@ fn the_components_convert_skip_and_delete() {
         r#""deleted_at":null"#,
         r#""deleted_at":{"$date":"2026-05-01T00:00:00Z"}"#,
     );
-    let out = r.handler.convert(&[worked_doc(4), deleted]).unwrap();
-    assert_eq!(out.entities[0].1["timestamp"], 1_775_629_800_000_i64);
-    assert_eq!(out.entities[0].1["tenant_id"], "t_ann");
+    let out = r
+        .handler
+        .convert(Documents::Text(&[worked_doc(4), deleted]))
+        .unwrap();
+    assert_eq!(out.entities[0].row["timestamp"], 1_775_629_800_000_i64);
+    assert_eq!(out.entities[0].row["tenant_id"], "t_ann");
     assert_eq!(out.deletes.len(), 1);
     assert_eq!(
         (out.deletes[0].index, out.deletes[0].id.as_str()),
@@ -395,7 +399,7 @@ fn plugins_given_with_plugin_are_listed_and_win_on_a_type_clash() {
             notes.interface.as_str(),
             notes.source_collection.as_str()
         ),
-        ("test-notes", "0.2.0", "notes")
+        ("test-notes", "0.3.0", "notes")
     );
     let r = resolve_handler(
         &host,

@@ -12,7 +12,7 @@ use arrow_array::{ArrayRef, Float32Array, ListArray, RecordBatch};
 use arrow_buffer::OffsetBuffer;
 use milvus_ingest::format::arrow_schema;
 use milvus_ingest::generate::ChunkRequest;
-use milvus_ingest::plugin::{PluginHost, World, inspect};
+use milvus_ingest::plugin::{Documents, PluginHost, World, inspect};
 use milvus_ingest::schema::{Field, PluginRef, SchemaFormat, parse_schema};
 use serde_json::json;
 use support::*;
@@ -157,9 +157,11 @@ fn an_old_sync_handler_converts_gets_dim_from_the_host_and_never_deletes() {
         "timestamp": {"$date": "2024-05-01T00:00:00Z"}, "vector": vec![0.5f32; 1024],
         "deleted_at": {"$date": "2024-05-02T00:00:00Z"}})
     .to_string();
-    let out = h.convert(std::slice::from_ref(&doc)).unwrap();
+    let out = h
+        .convert(Documents::Text(std::slice::from_ref(&doc)))
+        .unwrap();
     assert_eq!((out.entities.len(), out.deletes.len()), (1, 0));
-    assert!(out.entities[0].1["detail"].is_string(), "the 0.1 layout");
+    assert!(out.entities[0].row["detail"].is_string(), "the 0.1 layout");
 
     // The host applies `dim` to a 0.1 handler's schema; the plugin itself cannot see it.
     let params = BTreeMap::from([("dim".to_string(), "384".to_string())]);

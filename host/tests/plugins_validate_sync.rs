@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, Float32Array, ListArray, RecordBatch};
 use arrow_buffer::OffsetBuffer;
 use milvus_ingest::format::arrow_schema;
-use milvus_ingest::plugin::{World, inspect, inspect_text};
+use milvus_ingest::plugin::{Documents, World, inspect, inspect_text};
 use milvus_ingest::schema::{SchemaFormat, parse_schema};
 use serde_json::json;
 use support::*;
@@ -98,10 +98,10 @@ fn the_episodic_memory_handler_converts_and_skips_with_reasons() {
         doc("65f1a2b3c4d5e6f708192a3d", serde_json::Value::Null),
         "not json".to_string(),
     ];
-    let out = handler.convert(&docs).unwrap();
+    let out = handler.convert(Documents::Text(&docs)).unwrap();
     assert_eq!(out.entities.len(), 1);
-    let (index, row) = &out.entities[0];
-    assert_eq!(*index, 0);
+    let (index, row) = (out.entities[0].index, out.entities[0].to_json());
+    assert_eq!(index, 0);
     assert_eq!(row["group_id"], "");
     assert_eq!(row["participants"], json!([]));
     assert_eq!(row["created_at"], 1_714_521_600);

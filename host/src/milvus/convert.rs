@@ -143,6 +143,16 @@ fn scalar(field: &Field, data: scalar_field::Data, valid: Vec<bool>) -> FieldDat
     }
 }
 
+/// The `FieldData` of a FloatVector column: `data` holds the rows' components one row after
+/// another (`dim` per row).
+pub fn float_vector_field(field: &Field, data: Vec<f32>) -> FieldData {
+    vector(
+        field,
+        i64::from(field.dim.unwrap_or(0)),
+        vector_field::Data::FloatVector(FloatArray { data }),
+    )
+}
+
 fn vector(field: &Field, dim: i64, data: vector_field::Data) -> FieldData {
     FieldData {
         r#type: proto_type(field.data_type) as i32,

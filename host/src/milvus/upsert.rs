@@ -10,12 +10,66 @@ use ::milvus::proto::schema::{FieldData, JsonArray, ScalarField, field_data, sca
 use serde_json::{Map, Value};
 
 use super::client::Client;
-use super::convert::batch_to_fields;
+use super::convert::{batch_to_fields, float_vector_field};
 use super::error::{MilvusError, Result};
 use super::json_reader::rows_to_batch;
 use super::query::{Pk, in_expr};
 use crate::format::META_COLUMN;
-use crate::schema::Schema;
+use crate::schema::{DataType, Schema};
+
+/// A checked entity: its JSON row and the FloatVector fields that came as float32 lists
+/// (field, components), which are not also in the row.
+pub type Entity = (Map<String, Value>, Vec<(String, Vec<f32>)>);
+
+/// [`rows_to_fields`] for entities whose FloatVector fields may come as float32 lists (a 0.3
+/// sync handler's): those columns are built straight from the lists, with no JSON number in
+/// between; the rest go through the same Arrow path. A field given as a list in some rows and
+/// as JSON numbers in others is read from both.
+pub fn entities_to_fields(schema: &Schema, entities: Vec<Entity>) -> Result<Vec<FieldData>> {
+    let lifted: Vec<&crate::schema::Field> = schema
+        .data_fields()
+        .into_iter()
+        .filter(|f| {
+            f.data_type == DataType::FloatVector
+                && entities
+                    .iter()
+                    .any(|(_, v)| v.iter().any(|(name, _)| *name == f.name))
+        })
+        .collect();
+    if lifted.is_empty() {
+        let rows: Vec<Map<String, Value>> = entities.into_iter().map(|(r, _)| r).collect();
+        return rows_to_fields(schema, &rows);
+    }
+    let mut columns: Vec<Vec<f32>> = lifted
+        .iter()
+        .map(|f| Vec::with_capacity(f.dim.unwrap_or(0) as usize * entities.len()))
+        .collect();
+    let mut rows = Vec::with_capacity(entities.len());
+    for (i, (mut row, vectors)) in entities.into_iter().enumerate() {
+        for (field, column) in lifted.iter().zip(columns.iter_mut()) {
+            if let Some((_, v)) = vectors.iter().find(|(name, _)| *name == field.name) {
+                column.extend_from_slice(v);
+            } else if let Some(Value::Array(items)) = row.remove(&field.name) {
+                column.extend(items.iter().map(|x| x.as_f64().unwrap_or(0.0) as f32));
+            } else {
+                return Err(MilvusError::Column {
+                    path: Path::new("<entities>").to_path_buf(),
+                    column: field.name.clone(),
+                    reason: format!("entity {i}: missing"),
+                });
+            }
+        }
+        rows.push(row);
+    }
+    let mut rest = schema.clone();
+    rest.fields
+        .retain(|f| !lifted.iter().any(|l| l.name == f.name));
+    let mut fields = rows_to_fields(&rest, &rows)?;
+    for (field, data) in lifted.into_iter().zip(columns) {
+        fields.push(float_vector_field(field, data));
+    }
+    Ok(fields)
+}
 
 /// The `FieldData` of an upsert of `rows` (checked entities: every field present, right types).
 /// Keys that are not fields go to `$meta` when the schema enables the dynamic field.

@@ -1,27 +1,40 @@
 //! Pre-instantiated and instantiated components of every accepted version, and the calls the
-//! host makes on them, always in the 0.2 shapes (0.1 components are adapted here).
+//! host makes on them: generators and validators in the 0.2 shapes, sync handlers in the 0.3
+//! ones (older components are adapted here).
 
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use super::sandbox::HostState;
-use super::wit::{World, v0_1, v0_2};
+use super::wit::{World, v0_1, v0_2, v0_3};
 
 /// Which accepted interface line a component was built against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Line {
     V0_1,
     V0_2,
+    /// Sync handlers only.
+    V0_3,
 }
 
 impl Line {
     pub(crate) fn of(version: &str) -> Line {
         if version.starts_with("0.1.") {
             Line::V0_1
+        } else if version.starts_with("0.3.") {
+            Line::V0_3
         } else {
             Line::V0_2
         }
     }
+}
+
+/// The documents of one `convert` call, in the form the component's interface takes.
+pub(crate) enum DocsIn<'a> {
+    /// Relaxed Extended JSON, one string per document (0.1, 0.2).
+    Text(&'a [String]),
+    /// BSON documents one after another (0.3).
+    Bson(&'a [u8]),
 }
 
 pub(crate) enum Pre {
@@ -31,6 +44,7 @@ pub(crate) enum Pre {
     Generator02(v0_2::generator::FieldGeneratorPre<HostState>),
     Validator02(v0_2::validator::ValidatorPre<HostState>),
     Sync02(v0_2::sync::SyncHandlerPre<HostState>),
+    Sync03(v0_3::sync::SyncHandlerPre<HostState>),
 }
 
 impl Pre {
@@ -54,6 +68,12 @@ impl Pre {
                 Pre::Validator02(v0_2::validator::ValidatorPre::new(pre)?)
             }
             (World::SyncHandler, Line::V0_2) => Pre::Sync02(v0_2::sync::SyncHandlerPre::new(pre)?),
+            (World::SyncHandler, Line::V0_3) => Pre::Sync03(v0_3::sync::SyncHandlerPre::new(pre)?),
+            (World::FieldGenerator | World::Validator, Line::V0_3) => {
+                return Err(wasmtime::Error::msg(
+                    "interface 0.3 defines the sync-handler world only",
+                ));
+            }
         })
     }
 
@@ -65,6 +85,7 @@ impl Pre {
             Pre::Generator02(p) => Bound::Generator02(p.instantiate(store)?),
             Pre::Validator02(p) => Bound::Validator02(p.instantiate(store)?),
             Pre::Sync02(p) => Bound::Sync02(p.instantiate(store)?),
+            Pre::Sync03(p) => Bound::Sync03(p.instantiate(store)?),
         })
     }
 }
@@ -77,12 +98,14 @@ pub(crate) enum Bound {
     Generator02(v0_2::generator::FieldGenerator),
     Validator02(v0_2::validator::Validator),
     Sync02(v0_2::sync::SyncHandler),
+    Sync03(v0_3::sync::SyncHandler),
 }
 
 /// What `describe` answered.
 pub(crate) enum Described {
     Functions(v0_2::PluginInfo),
     Sync01(v0_1::document_sync::SyncInfo),
+    /// 0.2 and 0.3 handlers (0.3 describes itself in the same shapes).
     Sync02(Result<v0_2::document_sync::SyncInfo, String>),
 }
 
@@ -127,6 +150,11 @@ impl Bound {
                 s.milvus_ingest_plugin_document_sync()
                     .call_describe(store, params)?,
             ),
+            Bound::Sync03(s) => Described::Sync02(
+                s.milvus_ingest_plugin_document_sync()
+                    .call_describe(store, params)?
+                    .map(Into::into),
+            ),
         })
     }
 
@@ -164,25 +192,30 @@ impl Bound {
         }
     }
 
-    /// `convert`; a 0.1 handler gets no params (the host applied what it could).
+    /// `convert`; a 0.1 handler gets no params (the host applied what it could). `docs` must be
+    /// in the form the component takes (BSON for 0.3, text before).
     pub(crate) fn convert(
         &self,
         store: &mut Store<HostState>,
         collection_type: &str,
         params: &str,
-        documents: &[String],
-    ) -> wasmtime::Result<Result<v0_2::document_sync::ConvertResult, String>> {
-        match self {
-            Bound::Sync02(s) => s.milvus_ingest_plugin_document_sync().call_convert(
-                store,
-                collection_type,
-                params,
-                documents,
-            ),
-            Bound::Sync01(s) => Ok(s
+        docs: &DocsIn<'_>,
+    ) -> wasmtime::Result<Result<v0_3::document_sync::ConvertResult, String>> {
+        match (self, docs) {
+            (Bound::Sync03(s), DocsIn::Bson(bytes)) => s
                 .milvus_ingest_plugin_document_sync()
-                .call_convert(store, collection_type, documents)?
+                .call_convert(store, collection_type, params, bytes),
+            (Bound::Sync02(s), DocsIn::Text(texts)) => Ok(s
+                .milvus_ingest_plugin_document_sync()
+                .call_convert(store, collection_type, params, texts)?
                 .map(Into::into)),
+            (Bound::Sync01(s), DocsIn::Text(texts)) => Ok(s
+                .milvus_ingest_plugin_document_sync()
+                .call_convert(store, collection_type, texts)?
+                .map(|r| v0_2::document_sync::ConvertResult::from(r).into())),
+            (Bound::Sync01(_) | Bound::Sync02(_) | Bound::Sync03(_), _) => Err(
+                wasmtime::Error::msg("internal: documents in the wrong form for the handler"),
+            ),
             _ => Err(wrong_world("convert")),
         }
     }

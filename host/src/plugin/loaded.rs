@@ -86,11 +86,12 @@ fn detect_world(path: &Path, exports: &[String]) -> Result<(World, String), Plug
     }
     for (interface, version) in &ours {
         if let Some(world) = World::ALL.iter().find(|w| w.interface() == interface) {
-            if !wit::accepts(version) {
+            if !wit::accepts(*world, version) {
                 return Err(PluginError::IncompatibleVersion {
                     path: path.to_path_buf(),
                     found: version.clone(),
-                    accepted: wit::ACCEPTED_VERSIONS
+                    accepted: world
+                        .accepted_versions()
                         .iter()
                         .map(|v| {
                             format!(
@@ -119,7 +120,7 @@ fn detect_world(path: &Path, exports: &[String]) -> Result<(World, String), Plug
                     "{}/{}@{}",
                     wit::PACKAGE,
                     w.interface(),
-                    wit::ACCEPTED_VERSIONS.join(" or ")
+                    w.accepted_versions().join(" or ")
                 )
             })
             .collect::<Vec<_>>()

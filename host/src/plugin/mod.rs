@@ -8,6 +8,7 @@
 //! This module never prints and never touches the network; a plugin can only compute.
 
 mod adapt;
+mod adapt_sync;
 mod batch;
 mod bound;
 mod cache;
@@ -32,7 +33,9 @@ pub use generator::PluginGenerator;
 pub use host::{PluginHost, PluginLimits};
 pub use inspect::{inspect, inspect_text};
 pub use loaded::{FunctionDesc, LoadedPlugin, PluginInfo};
-pub use sync::{Converted, DeletedDoc, SkippedDoc, SyncHandler, document_id};
+pub use sync::{
+    Converted, ConvertedEntity, DeletedDoc, Documents, SkippedDoc, SyncHandler, document_id,
+};
 pub use sync_desc::{EmbeddingDesc, HandlerDesc, NamingDesc};
 pub use validator::PluginValidator;
 pub use wit::{ACCEPTED_VERSIONS, World};

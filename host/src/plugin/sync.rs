@@ -1,15 +1,22 @@
-//! Sync handlers: documents (relaxed Extended JSON) in, Milvus entities, skip reasons and
-//! deletes out. The `sync` and `rebuild` commands use this; the host checks the handler's
-//! bookkeeping, and every failure names the plugin, the function and the document.
+//! Sync handlers: documents in, Milvus entities, skip reasons and deletes out. The `sync`
+//! command uses this; the host checks the handler's bookkeeping, and every failure names the
+//! plugin, the function and the document.
+//!
+//! Documents reach a 0.3 handler as BSON bytes and its float vectors come back as float32
+//! lists; older handlers get relaxed Extended JSON text and answer with vectors inside the
+//! JSON row. Callers give either form ([`Documents`]); this module converts to what the
+//! handler takes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::bound::Described;
+use bson::RawDocument;
+
+use super::bound::{Described, DocsIn};
 use super::error::PluginError;
 use super::loaded::LoadedPlugin;
 use super::sync_desc::HandlerDesc;
-use super::wit::{World, latest::document_sync as wire};
+use super::wit::{World, v0_3::document_sync as wire};
 
 /// A document the handler rejected.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -28,11 +35,69 @@ pub struct DeletedDoc {
     pub id: String,
 }
 
+/// One entity a handler produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConvertedEntity {
+    /// Position of the source document in the input.
+    pub index: usize,
+    /// The entity as a JSON object, without the fields in `float_vectors`.
+    pub row: serde_json::Map<String, serde_json::Value>,
+    /// FloatVector fields a 0.3 handler returned as float32 lists: (field, components).
+    pub float_vectors: Vec<(String, Vec<f32>)>,
+}
+
+impl ConvertedEntity {
+    /// The whole entity as one JSON object (float vectors as JSON numbers), for messages and
+    /// tests.
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut row = self.row.clone();
+        for (field, values) in &self.float_vectors {
+            row.insert(field.clone(), serde_json::json!(values));
+        }
+        row
+    }
+}
+
+/// Documents for [`SyncHandler::convert`], in either form; the handler gets the form its
+/// interface version takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Documents<'a> {
+    /// Relaxed (or canonical) Extended JSON text, one string per document.
+    Text(&'a [String]),
+    /// BSON documents as read from MongoDB or a dump.
+    Raw(&'a [&'a RawDocument]),
+}
+
+impl Documents<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Documents::Text(t) => t.len(),
+            Documents::Raw(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `_id` of document `i` for messages; "" when it has none.
+    pub fn id(&self, i: usize) -> String {
+        match self {
+            Documents::Text(t) => t.get(i).map(|d| document_id(d)).unwrap_or_default(),
+            Documents::Raw(r) => r
+                .get(i)
+                .and_then(|d| d.get("_id").ok().flatten())
+                .and_then(|v| bson::Bson::try_from(v.to_raw_bson()).ok())
+                .map(|b| crate::mongo::id_key(&b))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// The outcome of one `convert` call. Every input document is in exactly one of the three.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Converted {
-    /// (position in the input, entity as a JSON object).
-    pub entities: Vec<(usize, serde_json::Map<String, serde_json::Value>)>,
+    pub entities: Vec<ConvertedEntity>,
     pub skipped: Vec<SkippedDoc>,
     /// Documents that mean "delete this entity"; always empty for 0.1 handlers.
     pub deletes: Vec<DeletedDoc>,
@@ -153,11 +218,16 @@ impl SyncHandler {
         &self.plugin
     }
 
-    fn call_convert(&self, documents: &[String]) -> Result<wire::ConvertResult, PluginError> {
+    /// Whether the handler takes BSON documents (interface 0.3) rather than text.
+    fn takes_bson(&self) -> bool {
+        self.plugin.info().interface_version.starts_with("0.3.")
+    }
+
+    fn call_convert(&self, docs: &DocsIn<'_>) -> Result<wire::ConvertResult, PluginError> {
         let ty = self.handler.collection_type.as_str();
         self.plugin
             .call("convert", ty, 0, |bound, store| {
-                bound.convert(store, ty, &self.params_json, documents)
+                bound.convert(store, ty, &self.params_json, docs)
             })?
             .map_err(|m| {
                 self.plugin.call_error(
@@ -171,68 +241,76 @@ impl SyncHandler {
 
     /// Converts `documents`. Every document comes back exactly once, as an entity, a skip or a
     /// delete; a handler that loses, duplicates or invents documents, returns an entity that is
-    /// not a JSON object, traps or runs out of time is an error naming the plugin, `convert`
-    /// and the document (found by converting the documents one at a time).
-    pub fn convert(&self, documents: &[String]) -> Result<Converted, PluginError> {
-        match self.call_convert(documents) {
-            Ok(result) => self.check(documents, result),
-            Err(e) if documents.len() > 1 => Err(self.locate(documents).unwrap_or(e)),
-            Err(e) => Err(self.name_document(e, documents, 0)),
-        }
+    /// not a JSON object (or a float vector twice, or for a field that is no FloatVector),
+    /// traps or runs out of time is an error naming the plugin, `convert` and the document
+    /// (found by converting the documents one at a time).
+    ///
+    /// Text documents a 0.3 handler cannot take (not an Extended JSON object) are skipped
+    /// here with the reason; raw documents for an older handler are written as relaxed
+    /// Extended JSON.
+    pub fn convert(&self, documents: Documents<'_>) -> Result<Converted, PluginError> {
+        let prepared = Prepared::new(self.takes_bson(), documents);
+        let mut out = match self.call_convert(&prepared.input()) {
+            Ok(result) => self.check(documents, &prepared, result),
+            Err(e) if prepared.count > 1 => Err(self.locate(documents, &prepared).unwrap_or(e)),
+            Err(e) => Err(self.name_document(e, documents, prepared.original(0))),
+        }?;
+        out.skipped.extend(prepared.refused);
+        Ok(out)
     }
 
     /// Re-runs the documents one by one to find the first one the handler fails on.
-    fn locate(&self, documents: &[String]) -> Option<PluginError> {
-        for (i, doc) in documents.iter().enumerate() {
-            let one = std::slice::from_ref(doc);
-            let failed = match self.call_convert(one) {
-                Ok(result) => self.check(one, result).err(),
+    fn locate(&self, documents: Documents<'_>, prepared: &Prepared) -> Option<PluginError> {
+        for i in 0..prepared.count {
+            let one = prepared.single(i);
+            let failed = match self.call_convert(&one.input()) {
+                Ok(result) => self.check(documents, &one, result).err(),
                 Err(e) => Some(e),
             };
             if let Some(e) = failed {
-                return Some(self.name_document(e, documents, i));
+                return Some(self.name_document(e, documents, prepared.original(i)));
             }
         }
         None
     }
 
     /// Adds "document i (id X)" to a call error.
-    fn name_document(&self, e: PluginError, documents: &[String], i: usize) -> PluginError {
+    fn name_document(&self, e: PluginError, documents: Documents<'_>, i: usize) -> PluginError {
         match e {
             PluginError::Call {
                 plugin,
                 function,
                 field,
                 message,
-            } => {
-                let id = documents.get(i).map(|d| document_id(d)).unwrap_or_default();
-                PluginError::Call {
-                    plugin,
-                    function,
-                    field,
-                    message: format!("document {i} (id `{id}`): {message}"),
-                }
-            }
+            } => PluginError::Call {
+                plugin,
+                function,
+                field,
+                message: format!("document {i} (id `{}`): {message}", documents.id(i)),
+            },
             other => other,
         }
     }
 
+    /// Checks the handler's bookkeeping and maps its indexes back to the caller's.
     fn check(
         &self,
-        documents: &[String],
+        documents: Documents<'_>,
+        prepared: &Prepared,
         result: wire::ConvertResult,
     ) -> Result<Converted, PluginError> {
         let ty = self.handler.collection_type.as_str();
         let bad = |i: usize, m: String| {
-            let id = documents.get(i).map(|d| document_id(d)).unwrap_or_default();
+            let i = prepared.original(i);
             self.plugin.call_error(
                 "convert",
                 ty,
                 None,
-                format!("document {i} (id `{id}`): {m}"),
+                format!("document {i} (id `{}`): {m}", documents.id(i)),
             )
         };
-        let mut seen = vec![false; documents.len()];
+        let count = prepared.count;
+        let mut seen = vec![false; count];
         let mut mark = |index: u32| -> Result<usize, PluginError> {
             let i = index as usize;
             match seen.get_mut(i) {
@@ -245,23 +323,36 @@ impl SyncHandler {
                     "convert",
                     ty,
                     None,
-                    format!(
-                        "returned document index {i} for {} documents",
-                        documents.len()
-                    ),
+                    format!("returned document index {i} for {count} documents"),
                 )),
             }
         };
         let mut out = Converted::default();
         for e in result.entities {
             let i = mark(e.index)?;
-            match serde_json::from_str::<serde_json::Value>(&e.row) {
-                Ok(serde_json::Value::Object(row)) => out.entities.push((i, row)),
-                _ => return Err(bad(i, "the entity is not a JSON object".into())),
+            let Ok(serde_json::Value::Object(row)) =
+                serde_json::from_str::<serde_json::Value>(&e.row)
+            else {
+                return Err(bad(i, "the entity is not a JSON object".into()));
+            };
+            let mut float_vectors = Vec::with_capacity(e.float_vectors.len());
+            for v in e.float_vectors {
+                if row.contains_key(&v.field) || float_vectors.iter().any(|(f, _)| *f == v.field) {
+                    return Err(bad(
+                        i,
+                        format!("returned field `{}` twice (row and float vectors)", v.field),
+                    ));
+                }
+                float_vectors.push((v.field, v.values));
             }
+            out.entities.push(ConvertedEntity {
+                index: prepared.original(i),
+                row,
+                float_vectors,
+            });
         }
         for s in result.skipped {
-            let index = mark(s.index)?;
+            let index = prepared.original(mark(s.index)?);
             out.skipped.push(SkippedDoc {
                 index,
                 id: s.id,
@@ -269,11 +360,14 @@ impl SyncHandler {
             });
         }
         for d in result.deletes {
-            let index = mark(d.index)?;
+            let i = mark(d.index)?;
             if d.id.is_empty() {
-                return Err(bad(index, "a delete without a primary-key value".into()));
+                return Err(bad(i, "a delete without a primary-key value".into()));
             }
-            out.deletes.push(DeletedDoc { index, id: d.id });
+            out.deletes.push(DeletedDoc {
+                index: prepared.original(i),
+                id: d.id,
+            });
         }
         if let Some(missing) = seen.iter().position(|s| !s) {
             return Err(bad(
@@ -283,6 +377,131 @@ impl SyncHandler {
         }
         Ok(out)
     }
+}
+
+/// The documents of one call in the handler's form, with the caller's index of each.
+struct Prepared {
+    /// BSON documents one after another (0.3 handlers).
+    bson: Vec<u8>,
+    /// Start of each document in `bson`.
+    starts: Vec<usize>,
+    /// Extended JSON text (older handlers).
+    texts: Vec<String>,
+    /// Whether `bson` (else `texts`) is the form.
+    as_bson: bool,
+    /// How many documents go to the handler.
+    count: usize,
+    /// The caller's index of each document sent.
+    origin: Vec<usize>,
+    /// Documents skipped before the call (text a 0.3 handler cannot take).
+    refused: Vec<SkippedDoc>,
+}
+
+impl Prepared {
+    fn new(as_bson: bool, documents: Documents<'_>) -> Prepared {
+        let mut p = Prepared {
+            bson: Vec::new(),
+            starts: Vec::new(),
+            texts: Vec::new(),
+            as_bson,
+            count: 0,
+            origin: Vec::new(),
+            refused: Vec::new(),
+        };
+        match (as_bson, documents) {
+            (true, Documents::Raw(raw)) => {
+                p.bson.reserve(raw.iter().map(|d| d.as_bytes().len()).sum());
+                for (i, d) in raw.iter().enumerate() {
+                    p.push_bson(i, d.as_bytes());
+                }
+            }
+            (true, Documents::Text(texts)) => {
+                for (i, t) in texts.iter().enumerate() {
+                    match text_to_bson(t) {
+                        Ok(bytes) => p.push_bson(i, &bytes),
+                        Err(reason) => p.refused.push(SkippedDoc {
+                            index: i,
+                            id: document_id(t),
+                            reason,
+                        }),
+                    }
+                }
+            }
+            (false, Documents::Text(texts)) => {
+                p.texts = texts.to_vec();
+                p.origin = (0..texts.len()).collect();
+            }
+            (false, Documents::Raw(raw)) => {
+                for (i, d) in raw.iter().enumerate() {
+                    match crate::mongo::extjson::relaxed_json(d) {
+                        Ok(text) => {
+                            p.texts.push(text);
+                            p.origin.push(i);
+                        }
+                        Err(e) => p.refused.push(SkippedDoc {
+                            index: i,
+                            id: documents.id(i),
+                            reason: format!("not a valid BSON document: {e}"),
+                        }),
+                    }
+                }
+            }
+        }
+        p.count = p.origin.len();
+        p
+    }
+
+    fn push_bson(&mut self, index: usize, bytes: &[u8]) {
+        self.starts.push(self.bson.len());
+        self.bson.extend_from_slice(bytes);
+        self.origin.push(index);
+    }
+
+    fn input(&self) -> DocsIn<'_> {
+        if self.as_bson {
+            DocsIn::Bson(&self.bson)
+        } else {
+            DocsIn::Text(&self.texts)
+        }
+    }
+
+    /// The caller's index of the i-th document sent.
+    fn original(&self, i: usize) -> usize {
+        self.origin.get(i).copied().unwrap_or(i)
+    }
+
+    /// Only the i-th document sent, for locating a failure.
+    fn single(&self, i: usize) -> Prepared {
+        let mut one = Prepared {
+            bson: Vec::new(),
+            starts: Vec::new(),
+            texts: Vec::new(),
+            as_bson: self.as_bson,
+            count: 1,
+            origin: vec![self.original(i)],
+            refused: Vec::new(),
+        };
+        if self.as_bson {
+            let end = self.starts.get(i + 1).copied().unwrap_or(self.bson.len());
+            one.starts.push(0);
+            one.bson = self.bson[self.starts[i]..end].to_vec();
+        } else {
+            one.texts.push(self.texts[i].clone());
+        }
+        one
+    }
+}
+
+/// A document's Extended JSON text (relaxed or canonical) as BSON bytes.
+fn text_to_bson(text: &str) -> Result<Vec<u8>, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let bson::Bson::Document(doc) =
+        bson::Bson::try_from(value).map_err(|e| format!("not valid Extended JSON: {e}"))?
+    else {
+        return Err("not a JSON object".into());
+    };
+    bson::to_vec(&doc).map_err(|e| format!("cannot be written as BSON: {e}"))
 }
 
 /// Whether `plugin` is a sync handler.

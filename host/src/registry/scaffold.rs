@@ -389,11 +389,11 @@ mod tests {
 }
 "##;
 
-const SYNC_SRC: &str = r##"//! A milvus-ingest sync handler: turns MongoDB documents (relaxed Extended JSON) into
-//! entities of the `@COLLECTION@` collection type.
+const SYNC_SRC: &str = r##"//! A milvus-ingest sync handler: turns MongoDB documents (BSON, read as relaxed Extended
+//! JSON values) into entities of the `@COLLECTION@` collection type.
 
-use milvus_ingest_sdk::serde_json::{self, Value, json};
-use milvus_ingest_sdk::{ConvertResult, Entity, HandlerInfo, MongoSource, Naming, Params, Skip, SyncHandler, SyncInfo, TenantPrefix};
+use milvus_ingest_sdk::serde_json::{Value, json};
+use milvus_ingest_sdk::{ConvertResult, Document, Entity, HandlerInfo, MongoSource, Naming, Params, Skip, SyncHandler, SyncInfo, TenantPrefix};
 
 pub struct Plugin;
 
@@ -436,17 +436,17 @@ impl SyncHandler for Plugin {
         })
     }
 
-    fn convert(collection_type: &str, _params: &Params, documents: &[String]) -> Result<ConvertResult, String> {
+    fn convert(collection_type: &str, _params: &Params, documents: &[Document<'_>]) -> Result<ConvertResult, String> {
         if collection_type != COLLECTION_TYPE {
             return Err(format!("unknown collection type `{collection_type}`"));
         }
         let mut out = ConvertResult::default();
-        for (index, text) in documents.iter().enumerate() {
+        for (index, document) in documents.iter().enumerate() {
             let index = index as u32;
-            let doc: Value = match serde_json::from_str(text) {
+            let doc: Value = match document.to_json() {
                 Ok(d) => d,
                 Err(e) => {
-                    out.skipped.push(Skip { index, id: String::new(), reason: format!("not JSON: {e}") });
+                    out.skipped.push(Skip { index, id: document.id(), reason: format!("not a valid BSON document: {e}") });
                     continue;
                 }
             };
@@ -476,10 +476,15 @@ mod tests {
 
     #[test]
     fn documents_convert_or_are_skipped_with_a_reason() {
-        let docs = vec![
-            r#"{"_id": {"$oid": "65f1a2b3c4d5e6f708192a3b"}, "text": "hi", "vector": [1, 0, 0, 0]}"#.to_string(),
-            r#"{"text": "no id"}"#.to_string(),
-        ];
+        // Tests write documents as Extended JSON; the host sends them as BSON.
+        let bytes: Vec<Vec<u8>> = [
+            r#"{"_id": {"$oid": "65f1a2b3c4d5e6f708192a3b"}, "text": "hi", "vector": [1, 0, 0, 0]}"#,
+            r#"{"text": "no id"}"#,
+        ]
+        .iter()
+        .map(|t| milvus_ingest_sdk::document_from_extjson(t).unwrap())
+        .collect();
+        let docs: Vec<Document> = bytes.iter().map(|b| Document::new(b).unwrap()).collect();
         let r = Plugin::convert(COLLECTION_TYPE, &Params::default(), &docs).unwrap();
         assert_eq!(r.entities.len(), 1);
         assert_eq!(r.entities[0].row["id"], "65f1a2b3c4d5e6f708192a3b");

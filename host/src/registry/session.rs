@@ -195,7 +195,7 @@ impl Session {
         published: &Published,
     ) -> Result<(PathBuf, PluginInfo), RegistryError> {
         if let Some(meta) = &published.meta
-            && !crate::plugin::wit::accepts(&meta.interface_version)
+            && !crate::plugin::wit::accepts_named(&meta.world, &meta.interface_version)
         {
             return Err(incompatible(published, &meta.interface_version));
         }

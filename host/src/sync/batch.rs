@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use super::check::check_entity;
 use super::error::SyncError;
 use crate::milvus::query::Pk;
-use crate::milvus::upsert::rows_to_fields;
+use crate::milvus::upsert::entities_to_fields;
 use crate::mongo::{SourceDoc, id_key};
-use crate::plugin::SyncHandler;
+use crate::plugin::{Documents, SyncHandler};
 use crate::schema::{DataType, Schema};
 
 /// What the pipeline reads: a document, or (from a change stream) the `_id` of a deleted one.
@@ -83,7 +83,8 @@ fn pk_of_entity(schema: &Schema, row: &Map<String, Value>) -> Result<Pk, String>
 }
 
 enum Outcome {
-    Upsert(Map<String, Value>),
+    /// The checked row and the FloatVector fields that came as float32 lists.
+    Upsert(Map<String, Value>, Vec<(String, Vec<f32>)>),
     Delete,
 }
 
@@ -108,18 +109,23 @@ pub fn prepare(
     let mut per_item: Vec<Option<Result<(Pk, Outcome), String>>> =
         (0..items.len()).map(|_| None).collect();
     if !docs.is_empty() {
-        let texts: Vec<String> = docs.iter().map(|(_, d)| d.json()).collect();
-        let converted = handler
-            .convert(&texts)
-            .map_err(|source| SyncError::Plugin {
-                id: first_failing(handler, &texts, &docs),
-                source: Box::new(source),
-            })?;
+        let raw: Vec<&bson::RawDocument> = docs.iter().map(|(_, d)| &*d.raw).collect();
+        let converted =
+            handler
+                .convert(Documents::Raw(&raw))
+                .map_err(|source| SyncError::Plugin {
+                    id: first_failing(handler, &raw, &docs),
+                    source: Box::new(source),
+                })?;
         out.converted = converted.entities.len() as u64;
-        for (i, row) in converted.entities {
-            per_item[docs[i].0] = Some(
-                check_entity(schema, row)
-                    .and_then(|row| Ok((pk_of_entity(schema, &row)?, Outcome::Upsert(row)))),
+        for e in converted.entities {
+            per_item[docs[e.index].0] = Some(
+                check_entity(schema, e.row, &e.float_vectors).and_then(|row| {
+                    Ok((
+                        pk_of_entity(schema, &row)?,
+                        Outcome::Upsert(row, e.float_vectors),
+                    ))
+                }),
             );
         }
         for s in converted.skipped {
@@ -158,23 +164,30 @@ pub fn prepare(
             continue;
         }
         match o {
-            Outcome::Upsert(row) => {
+            Outcome::Upsert(row, vectors) => {
                 out.upserts.push(k);
-                rows.push(row);
+                rows.push((row, vectors));
             }
             Outcome::Delete => out.deletes.push(k),
         }
     }
     if !rows.is_empty() {
-        out.fields = Some(rows_to_fields(schema, &rows)?);
+        out.fields = Some(entities_to_fields(schema, rows)?);
     }
     Ok(out)
 }
 
 /// The `_id` of the first document the handler fails on when given it alone.
-fn first_failing(handler: &SyncHandler, texts: &[String], docs: &[(usize, &SourceDoc)]) -> String {
-    for (text, (_, d)) in texts.iter().zip(docs) {
-        if handler.convert(std::slice::from_ref(text)).is_err() {
+fn first_failing(
+    handler: &SyncHandler,
+    raw: &[&bson::RawDocument],
+    docs: &[(usize, &SourceDoc)],
+) -> String {
+    for (one, (_, d)) in raw.iter().zip(docs) {
+        if handler
+            .convert(Documents::Raw(std::slice::from_ref(one)))
+            .is_err()
+        {
             return d.id_key();
         }
     }

@@ -8,11 +8,23 @@ use serde_json::{Map, Value};
 use crate::schema::{DataType, Field, Schema};
 
 /// Checks `entity` and returns it ready for the request; the error names the field and rule.
+/// `float_vectors` are the FloatVector fields a handler returned as float32 lists (not also in
+/// `entity`).
 pub fn check_entity(
     schema: &Schema,
     mut entity: Map<String, Value>,
+    float_vectors: &[(String, Vec<f32>)],
 ) -> Result<Map<String, Value>, String> {
+    for (name, values) in float_vectors {
+        let field = schema.field(name).ok_or_else(|| {
+            format!("field `{name}`: a float vector for no field of the collection")
+        })?;
+        check_float32(field, values).map_err(|e| format!("field `{name}`: {e}"))?;
+    }
     for field in schema.data_fields() {
+        if float_vectors.iter().any(|(name, _)| *name == field.name) {
+            continue;
+        }
         let slot = entity.get_mut(&field.name);
         let value = match slot {
             None | Some(Value::Null) => {
@@ -50,6 +62,30 @@ pub fn check_entity(
         ));
     }
     Ok(entity)
+}
+
+/// A FloatVector value given as float32 components.
+fn check_float32(field: &Field, values: &[f32]) -> Result<(), String> {
+    if field.data_type != DataType::FloatVector {
+        return Err(format!(
+            "float32 components for a {} field",
+            field.data_type
+        ));
+    }
+    let dim = field.dim.unwrap_or(0) as usize;
+    if values.len() != dim {
+        return Err(format!(
+            "{} dimensions, the collection has {dim}",
+            values.len()
+        ));
+    }
+    match values.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(format!(
+            "component {i} is not a finite number ({})",
+            values[i]
+        )),
+        None => Ok(()),
+    }
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -213,7 +249,7 @@ mod tests {
 
     #[test]
     fn good_entities_pass_and_json_text_is_parsed() {
-        let e = check_entity(&schema(), entity(json!({}))).unwrap();
+        let e = check_entity(&schema(), entity(json!({})), &[]).unwrap();
         assert_eq!(e["meta"], json!({"k": [1]}));
     }
 
@@ -249,17 +285,50 @@ mod tests {
             (json!({"id": ""}), "primary key is empty"),
         ];
         for (extra, want) in cases {
-            let err = check_entity(&s, entity(extra.clone())).unwrap_err();
+            let err = check_entity(&s, entity(extra.clone()), &[]).unwrap_err();
             assert!(err.contains(want), "{extra}: {err}");
         }
         let mut missing = entity(json!({}));
         missing.remove("n");
         assert!(
-            check_entity(&s, missing)
+            check_entity(&s, missing, &[])
                 .unwrap_err()
                 .contains("field `n`: missing")
         );
-        let err = check_entity(&s, entity(json!({"extra": 1}))).unwrap_err();
+        let err = check_entity(&s, entity(json!({"extra": 1})), &[]).unwrap_err();
         assert!(err.contains("dynamic field is off"), "{err}");
+    }
+
+    #[test]
+    fn float32_vectors_are_checked_like_json_ones() {
+        let s = schema();
+        let mut row = entity(json!({}));
+        row.remove("v");
+        let good = [("v".to_string(), vec![0.1_f32, 0.2, 0.3])];
+        assert!(check_entity(&s, row.clone(), &good).is_ok());
+        let cases = [
+            (
+                ("v", vec![0.1_f32, 0.2]),
+                "field `v`: 2 dimensions, the collection has 3",
+            ),
+            (
+                ("v", vec![0.1, f32::NAN, 0.3]),
+                "field `v`: component 1 is not a finite number",
+            ),
+            (
+                ("n", vec![1.0]),
+                "field `n`: float32 components for a Int8 field",
+            ),
+            (("zz", vec![1.0]), "field `zz`: a float vector for no field"),
+        ];
+        for ((name, values), want) in cases {
+            let err = check_entity(&s, row.clone(), &[(name.to_string(), values)]).unwrap_err();
+            assert!(err.contains(want), "{name}: {err}");
+        }
+        assert!(
+            check_entity(&s, row, &[])
+                .unwrap_err()
+                .contains("field `v`: missing")
+        );
     }
 }

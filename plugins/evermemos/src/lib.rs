@@ -15,8 +15,8 @@ pub mod v1;
 
 use milvus_ingest_sdk::serde_json::Value;
 use milvus_ingest_sdk::{
-    ConvertResult, Delete, Embedding, Entity, HandlerInfo, MongoSource, Naming, Params, Skip,
-    SyncInfo, TenantPrefix,
+    ConvertResult, Delete, Document, Embedding, Entity, HandlerInfo, MongoSource, Naming, Params,
+    Skip, SyncInfo, TenantPrefix,
 };
 
 use doc::J;
@@ -206,9 +206,16 @@ pub enum Outcome {
     Delete(String),
 }
 
-/// Converts one document's text. `Err((id, reason))`: skip it (id "" when unknown).
-pub fn convert_one(kind: Kind, s: &Settings, text: &str) -> Result<Outcome, (String, String)> {
-    let doc = J::parse(text).map_err(|e| (String::new(), e))?;
+/// Converts one document (BSON, read as relaxed Extended JSON values). `Err((id, reason))`:
+/// skip it (id "" when unknown).
+pub fn convert_one(
+    kind: Kind,
+    s: &Settings,
+    doc: &Document<'_>,
+) -> Result<Outcome, (String, String)> {
+    let doc: J = doc
+        .deserialize()
+        .map_err(|e| (doc.id(), format!("not a valid BSON document: {e}")))?;
     if !matches!(doc, J::Obj(_)) {
         return Err((String::new(), "not a JSON object".into()));
     }
@@ -233,7 +240,7 @@ pub fn convert(
     kind: Kind,
     collection_type: &str,
     params: &Params,
-    documents: &[String],
+    documents: &[Document<'_>],
 ) -> Result<ConvertResult, String> {
     if collection_type != kind.collection_type() {
         return Err(format!(
@@ -243,41 +250,15 @@ pub fn convert(
     }
     let s = Settings::from_params(params)?;
     let mut out = ConvertResult::default();
-    for (i, text) in documents.iter().enumerate() {
+    for (i, doc) in documents.iter().enumerate() {
         let index = i as u32;
-        match convert_one(kind, &s, text) {
+        match convert_one(kind, &s, doc) {
             Ok(Outcome::Entity(row)) => out.entities.push(Entity { index, row }),
             Ok(Outcome::Delete(id)) => out.deletes.push(Delete { index, id }),
             Err((id, reason)) => out.skipped.push(Skip { index, id, reason }),
         }
     }
     Ok(out)
-}
-
-/// One entity's JSON text, with `vector` written as float32 (Milvus keeps FloatVector values as
-/// float32: the text is about half as long as the documents' float64 numbers, and so is the
-/// work of writing it here and parsing it in the host).
-pub fn row_text(row: &Value) -> String {
-    struct Row<'a>(&'a milvus_ingest_sdk::serde_json::Map<String, Value>);
-    impl serde::Serialize for Row<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            use serde::ser::SerializeMap;
-            let mut m = s.serialize_map(Some(self.0.len()))?;
-            for (k, v) in self.0 {
-                if k == "vector" {
-                    m.serialize_entry(k, &milvus_ingest_sdk::FloatVectorAsF32(v))?;
-                } else {
-                    m.serialize_entry(k, v)?;
-                }
-            }
-            m.end()
-        }
-    }
-    match row {
-        Value::Object(m) => milvus_ingest_sdk::serde_json::to_string(&Row(m))
-            .expect("a JSON object always serialises"),
-        other => other.to_string(),
-    }
 }
 
 /// Implements the SDK's `SyncHandler` for a unit struct serving one `Kind` and exports it.
@@ -295,12 +276,9 @@ macro_rules! handler_component {
             fn convert(
                 collection_type: &str,
                 params: &milvus_ingest_sdk::Params,
-                documents: &[String],
+                documents: &[milvus_ingest_sdk::Document<'_>],
             ) -> Result<milvus_ingest_sdk::ConvertResult, String> {
                 $crate::convert($kind, collection_type, params, documents)
-            }
-            fn row_text(row: &milvus_ingest_sdk::serde_json::Value) -> String {
-                $crate::row_text(row)
             }
         }
 

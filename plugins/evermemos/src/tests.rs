@@ -1,7 +1,7 @@
 //! The worked example of evermemos.md section 6, and one test per converter defect fixed.
 
 use milvus_ingest_sdk::serde_json::{self, Value, json};
-use milvus_ingest_sdk::{ConvertResult, Params};
+use milvus_ingest_sdk::{ConvertResult, Document, Params};
 
 use crate::*;
 
@@ -40,8 +40,18 @@ fn worked_text() -> String {
     text
 }
 
+/// Converts documents given as Extended JSON text, sent as the BSON the host sends.
 fn run(kind: Kind, params: &Params, docs: &[String]) -> ConvertResult {
-    convert(kind, kind.collection_type(), params, docs).unwrap()
+    let bytes: Vec<Vec<u8>> = docs
+        .iter()
+        .map(|t| milvus_ingest_sdk::document_from_extjson(t).unwrap())
+        .collect();
+    run_bson(kind, params, &bytes)
+}
+
+fn run_bson(kind: Kind, params: &Params, docs: &[Vec<u8>]) -> ConvertResult {
+    let docs: Vec<Document> = docs.iter().map(|b| Document::new(b).unwrap()).collect();
+    convert(kind, kind.collection_type(), params, &docs).unwrap()
 }
 
 fn one(kind: Kind, doc: &Value) -> Result<Value, String> {
@@ -237,29 +247,35 @@ fn fix_bad_vectors_are_skipped_alone_with_a_reason() {
 fn fix_a_malformed_document_is_skipped_alone() {
     // S8: Beanie validation of one bad document aborted the whole run.
     let good = worked_doc().to_string();
-    let docs = vec![
-        good.clone(),
-        "{not json".to_string(),
-        "[1, 2]".to_string(),
-        with(worked_doc(), json!({"_id": null})).to_string(),
-        with(worked_doc(), json!({"summary": ""})).to_string(),
-        with(worked_doc(), json!({"timestamp": "<absent>"})).to_string(),
-        with(worked_doc(), json!({"timestamp": "soon"})).to_string(),
-        with(worked_doc(), json!({"user_id": 7})).to_string(),
-        with(worked_doc(), json!({"participants": ["a", 1]})).to_string(),
-        good,
+    let enc = |t: &str| milvus_ingest_sdk::document_from_extjson(t).unwrap();
+    // A well-framed document with a bad element: a string whose length runs past the end.
+    let mut broken = enc(r#"{"_id": {"$oid": "6616a3f2c9e77a1b2c3d4e5f"}, "s": "x"}"#);
+    let at = broken.len() - 7;
+    broken[at..at + 4].copy_from_slice(&100_i32.to_le_bytes());
+    let docs = [
+        enc(&good),
+        broken,
+        enc(&with(worked_doc(), json!({"_id": null})).to_string()),
+        enc(&with(worked_doc(), json!({"summary": ""})).to_string()),
+        enc(&with(worked_doc(), json!({"timestamp": "<absent>"})).to_string()),
+        enc(&with(worked_doc(), json!({"timestamp": "soon"})).to_string()),
+        enc(&with(worked_doc(), json!({"user_id": 7})).to_string()),
+        enc(&with(worked_doc(), json!({"participants": ["a", 1]})).to_string()),
+        enc(&good),
     ];
-    let r = run(Kind::EpisodicMemory, &Params::default(), &docs);
+    let r = run_bson(Kind::EpisodicMemory, &Params::default(), &docs);
     assert_eq!(
         r.entities.iter().map(|e| e.index).collect::<Vec<_>>(),
-        [0, 9]
+        [0, 8]
     );
     let reasons: Vec<&str> = r.skipped.iter().map(|s| s.reason.as_str()).collect();
-    assert!(reasons[0].starts_with("not valid JSON"), "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("not a valid BSON document"),
+        "{reasons:?}"
+    );
     assert_eq!(
         reasons[1..],
         [
-            "not a JSON object",
             "no _id",
             "`summary` is empty",
             "missing required field `timestamp`",
@@ -268,8 +284,10 @@ fn fix_a_malformed_document_is_skipped_alone() {
             "`participants` must be a list of strings, found a number",
         ]
     );
+    // A malformed document has no trustworthy id; the reason names the byte.
     assert_eq!(r.skipped[0].id, "");
-    assert_eq!(r.skipped[4].id, "6616a3f2c9e77a1b2c3d4e5f");
+    assert!(reasons[0].contains("at byte"), "{reasons:?}");
+    assert_eq!(r.skipped[3].id, "6616a3f2c9e77a1b2c3d4e5f");
 }
 
 fn event_doc() -> Value {
@@ -533,46 +551,4 @@ fn params_set_the_dimension_names_and_database() {
             .contains("dimm")
     );
     assert!(convert(Kind::EventLog, "foresight", &Params::default(), &[]).is_err());
-}
-
-#[test]
-fn row_text_writes_the_vector_as_float32_and_the_rest_unchanged() {
-    // Float64 values of the kind embedding models write (17 significant digits).
-    let v: Vec<Value> = (0..DEFAULT_DIM as u64)
-        .map(|i| json!((i * 2_654_435_761 % 1_000_003) as f64 / 1_000_003.0 - 0.5))
-        .collect();
-    let row = one(
-        Kind::EpisodicMemory,
-        &with(worked_doc(), json!({ "vector": v })),
-    )
-    .unwrap();
-    let text = row_text(&row);
-    let back: Value = serde_json::from_str(&text).unwrap();
-    let (a, b) = (row.as_object().unwrap(), back.as_object().unwrap());
-    assert_eq!(
-        a.keys().collect::<Vec<_>>(),
-        b.keys().collect::<Vec<_>>(),
-        "same keys, same order"
-    );
-    for (k, v) in a {
-        if k == "vector" {
-            let want: Vec<f32> = v
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect();
-            // The host reads numbers as float64 and narrows them: the same float32 each time.
-            let got: Vec<f32> = b[k]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect();
-            assert_eq!(got, want);
-        } else {
-            assert_eq!(&b[k], v, "{k}");
-        }
-    }
-    assert!(text.len() < row.to_string().len());
 }

@@ -8,6 +8,7 @@
 //! from the request (see [`RowRng`]) and keep no state between calls.
 
 pub mod bson_doc;
+mod bson_enc;
 mod field;
 mod generator;
 mod rng;
@@ -16,12 +17,13 @@ mod types;
 mod validator;
 
 pub use bson_doc::{Document, split_documents};
+pub use bson_enc::document_from_extjson;
 pub use field::FieldSpec;
 pub use generator::{GenerateRequest, Generator};
 pub use rng::RowRng;
 pub use sync::{
-    ConvertResult, Delete, Embedding, Entity, FloatVectorAsF32, HandlerInfo, MongoSource, Naming,
-    Params, Skip, SyncHandler, SyncInfo, TenantPrefix,
+    ConvertResult, Delete, Embedding, Entity, HandlerInfo, MongoSource, Naming, Params, Skip,
+    SyncHandler, SyncInfo, TenantPrefix, float_vector_fields, take_float_vectors,
 };
 pub use types::{
     Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PluginInfo, S8Vectors,

@@ -1,6 +1,12 @@
 //! Sync handlers: the trait a plugin implements and the macro that exports it.
+//!
+//! Interface 0.3.0: documents arrive as BSON ([`Document`]: deserialize them into any serde
+//! type, e.g. `serde_json::Value`, with the values relaxed Extended JSON v2 gives), and every
+//! FloatVector field of the handler's schema leaves as a float32 list, not as JSON numbers.
 
 use std::collections::BTreeMap;
+
+use crate::bson_doc::Document;
 
 /// Where the handler's documents come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +76,9 @@ pub struct Skip {
     pub reason: String,
 }
 
-/// One converted entity: a JSON object keyed by field name.
+/// One converted entity: a JSON object keyed by field name. Values of the handler's
+/// FloatVector fields (lists of numbers) cross to the host as float32 lists, whatever number
+/// type the row holds them in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entity {
     pub index: u32,
@@ -167,44 +175,76 @@ impl Params {
 pub trait SyncHandler {
     /// The handlers with `params` applied (e.g. the vector dimension); `Err` for a bad param.
     fn info(params: &Params) -> Result<SyncInfo, String>;
-    /// Converts documents (relaxed Extended JSON). Every document must end up in exactly one
-    /// of `entities`, `skipped` and `deletes`.
+    /// Converts documents (BSON; `documents[i].deserialize::<T>()` reads one as relaxed
+    /// Extended JSON values). Every document must end up in exactly one of `entities`,
+    /// `skipped` and `deletes`, with `index` its position in `documents`.
     fn convert(
         collection_type: &str,
         params: &Params,
-        documents: &[String],
+        documents: &[Document<'_>],
     ) -> Result<ConvertResult, String>;
 
-    /// The JSON text the host receives for one entity of `convert`; by default the row as
-    /// serde_json writes it. Override to write some fields more cheaply: a float vector
-    /// written with [`FloatVectorAsF32`] takes about half the text of float64 numbers and
-    /// half the formatting and parsing work, and Milvus stores float32 anyway.
+    /// The JSON text the host receives for one entity of `convert` (without its float
+    /// vectors, which cross as float32 lists); by default the row as serde_json writes it.
     fn row_text(row: &serde_json::Value) -> String {
         row.to_string()
     }
 }
 
-/// Serialises a JSON array of numbers as float32 values (serde_json writes each in the
-/// shortest form that reads back as the same float32); any other value as it is. Use it in
-/// [`SyncHandler::row_text`] for FloatVector fields, whose values Milvus keeps as float32.
-pub struct FloatVectorAsF32<'a>(pub &'a serde_json::Value);
+/// The FloatVector fields of `collection_type` in `info` (from its `milvus_schema`).
+pub fn float_vector_fields(info: &SyncInfo, collection_type: &str) -> Vec<String> {
+    let Some(h) = info
+        .handlers
+        .iter()
+        .find(|h| h.collection_type == collection_type)
+    else {
+        return Vec::new();
+    };
+    let Ok(schema) = serde_json::from_str::<serde_json::Value>(&h.milvus_schema) else {
+        return Vec::new();
+    };
+    schema["fields"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter(|f| {
+                    f["type"]
+                        .as_str()
+                        .is_some_and(|t| t.eq_ignore_ascii_case("FloatVector"))
+                })
+                .filter_map(|f| f["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
-impl serde::Serialize for FloatVectorAsF32<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        match self.0 {
-            serde_json::Value::Array(items)
-                if items.iter().all(|v| v.is_f64() || v.is_i64() || v.is_u64()) =>
-            {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for v in items {
-                    seq.serialize_element(&(v.as_f64().unwrap_or(0.0) as f32))?;
-                }
-                seq.end()
-            }
-            other => other.serialize(s),
+/// Takes the `fields` whose value in `row` is a list of numbers out of it, as float32
+/// components (what Milvus stores). Any other value stays in the row (the host then reports it
+/// against the schema).
+pub fn take_float_vectors(
+    row: &mut serde_json::Value,
+    fields: &[String],
+) -> Vec<(String, Vec<f32>)> {
+    let Some(map) = row.as_object_mut() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for field in fields {
+        let numeric = matches!(map.get(field), Some(serde_json::Value::Array(items))
+            if items.iter().all(serde_json::Value::is_number));
+        if !numeric {
+            continue;
+        }
+        if let Some(serde_json::Value::Array(items)) = map.remove(field) {
+            let values = items
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN) as f32)
+                .collect();
+            out.push((field.clone(), values));
         }
     }
+    out
 }
 
 /// Exports a [`SyncHandler`] implementation as the component's `sync-handler` world.
@@ -269,21 +309,37 @@ macro_rules! export_sync_handler {
                 fn convert(
                     collection_type: String,
                     params: String,
-                    documents: Vec<String>,
+                    documents: Vec<u8>,
                 ) -> Result<api::ConvertResult, String> {
                     let params = $crate::Params::parse(&params)?;
+                    let documents = $crate::split_documents(&documents)?;
                     let r = <$ty as $crate::SyncHandler>::convert(
                         &collection_type,
                         &params,
                         &documents,
                     )?;
+                    let vector_fields = if r.entities.is_empty() {
+                        Vec::new()
+                    } else {
+                        <$ty as $crate::SyncHandler>::info(&params)
+                            .map(|i| $crate::float_vector_fields(&i, &collection_type))
+                            .unwrap_or_default()
+                    };
                     Ok(api::ConvertResult {
                         entities: r
                             .entities
                             .into_iter()
-                            .map(|e| api::Entity {
-                                index: e.index,
-                                row: <$ty as $crate::SyncHandler>::row_text(&e.row),
+                            .map(|mut e| {
+                                let vectors =
+                                    $crate::take_float_vectors(&mut e.row, &vector_fields);
+                                api::Entity {
+                                    index: e.index,
+                                    row: <$ty as $crate::SyncHandler>::row_text(&e.row),
+                                    float_vectors: vectors
+                                        .into_iter()
+                                        .map(|(field, values)| api::FloatVector { field, values })
+                                        .collect(),
+                                }
                             })
                             .collect(),
                         skipped: r
@@ -314,6 +370,50 @@ macro_rules! export_sync_handler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_vectors_leave_the_row_as_float32() {
+        let schema = serde_json::json!({"fields": [
+            {"name": "id", "type": "VarChar"},
+            {"name": "v", "type": "FloatVector", "dim": 2},
+            {"name": "w", "type": "floatvector", "dim": 2},
+            {"name": "tags", "type": "Array"}
+        ]});
+        let info = SyncInfo {
+            name: "t".into(),
+            version: "1".into(),
+            description: String::new(),
+            handlers: vec![HandlerInfo {
+                collection_type: "c".into(),
+                description: String::new(),
+                naming: Naming {
+                    base_name: "c".into(),
+                    tenant_prefix: TenantPrefix::None,
+                    default_name: "c".into(),
+                },
+                milvus_schema: schema.to_string(),
+                index_params: "{}".into(),
+                source: MongoSource {
+                    database: String::new(),
+                    collection: "c".into(),
+                    time_field: "t".into(),
+                },
+                primary_key: "id".into(),
+                dim: Some(2),
+                embedding: None,
+            }],
+        };
+        let fields = float_vector_fields(&info, "c");
+        assert_eq!(fields, ["v", "w"]);
+        assert!(float_vector_fields(&info, "other").is_empty());
+        let mut row = serde_json::json!({"id": "a", "v": [0.1, 2], "w": ["x", 1], "tags": [1.0]});
+        let taken = take_float_vectors(&mut row, &fields);
+        assert_eq!(taken, [("v".to_string(), vec![0.1_f32, 2.0])]);
+        assert_eq!(
+            row,
+            serde_json::json!({"id": "a", "w": ["x", 1], "tags": [1.0]})
+        );
+    }
 
     #[test]
     fn params_parse_and_check() {

@@ -55,15 +55,21 @@ impl SyncHandler for MisbehaveSync {
         })
     }
 
-    fn convert(ty: &str, _params: &Params, documents: &[String]) -> Result<ConvertResult, String> {
+    fn convert(
+        ty: &str,
+        _params: &Params,
+        documents: &[milvus_ingest_sdk::Document<'_>],
+    ) -> Result<ConvertResult, String> {
         let mut out = ConvertResult::default();
         if ty == "error_always" {
             return Err("cannot convert anything".into());
         }
         for (i, d) in documents.iter().enumerate() {
             let index = i as u32;
-            let v: Value = milvus_ingest_sdk::serde_json::from_str(d).unwrap_or(Value::Null);
+            let v: Value = d.to_json().unwrap_or(Value::Null);
             let id = v["_id"].as_str().unwrap_or("").to_string();
+            // The markers are in the document's text values.
+            let d = v.to_string();
             match ty {
                 "trap_on_boom" if d.contains("boom") => panic!("boom in document {id}"),
                 "loop_on_loop" if d.contains("loop") => {

@@ -92,7 +92,10 @@ impl Guest for Notes {
         if collection_type != TYPE {
             return Err(format!("serves `{TYPE}`, not `{collection_type}`"));
         }
-        let mut out = ConvertResult { entities: Vec::new(), skipped: Vec::new() };
+        let mut out = ConvertResult {
+            entities: Vec::new(),
+            skipped: Vec::new(),
+        };
         for (i, text) in documents.iter().enumerate() {
             let index = i as u32;
             let doc: Map<String, Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
@@ -100,11 +103,19 @@ impl Guest for Notes {
                 panic!("asked to trap");
             }
             let Some(id) = id_of(&doc) else {
-                out.skipped.push(Skip { index, id: String::new(), reason: "no _id".into() });
+                out.skipped.push(Skip {
+                    index,
+                    id: String::new(),
+                    reason: "no _id".into(),
+                });
                 continue;
             };
             if doc.get("skip") == Some(&Value::Bool(true)) {
-                out.skipped.push(Skip { index, id, reason: "marked skip".into() });
+                out.skipped.push(Skip {
+                    index,
+                    id,
+                    reason: "marked skip".into(),
+                });
                 continue;
             }
             let vector = match doc.get("vector") {
@@ -121,7 +132,10 @@ impl Guest for Notes {
                 "meta": doc.get("meta").cloned().unwrap_or(json!({})).to_string(),
                 "source": "notes",
             });
-            out.entities.push(Entity { index, row: row.to_string() });
+            out.entities.push(Entity {
+                index,
+                row: row.to_string(),
+            });
         }
         Ok(out)
     }

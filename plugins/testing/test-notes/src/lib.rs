@@ -71,7 +71,11 @@ impl SyncHandler for TestNotes {
         })
     }
 
-    fn convert(ty: &str, params: &Params, documents: &[String]) -> Result<ConvertResult, String> {
+    fn convert(
+        ty: &str,
+        params: &Params,
+        documents: &[milvus_ingest_sdk::Document<'_>],
+    ) -> Result<ConvertResult, String> {
         if ty != "test_notes" {
             return Err(format!("this handler serves `test_notes`, not `{ty}`"));
         }
@@ -79,7 +83,7 @@ impl SyncHandler for TestNotes {
         let mut out = ConvertResult::default();
         for (i, d) in documents.iter().enumerate() {
             let index = i as u32;
-            let doc = match milvus_ingest_sdk::serde_json::from_str::<Value>(d) {
+            let doc = match d.deserialize::<Value>() {
                 Ok(Value::Object(m)) => m,
                 _ => {
                     out.skipped.push(Skip {
