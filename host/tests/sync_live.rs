@@ -204,7 +204,11 @@ async fn a_killed_run_resumes_to_the_exact_set() {
     let t = Target::fresh("st_live_resume").await;
     let dir = tempfile::tempdir().unwrap();
     let args = base_args(EPISODIC.args(), dir.path(), &t.0, db);
-    let mut args = plus(&args, &["-b", "50", "--concurrency", "2"]);
+    // One request per batch (no merging), so the kill lands midway.
+    let mut args = plus(
+        &args,
+        &["-b", "50", "--concurrency", "2", "--max-request-mb", "0"],
+    );
     let mut child = command(dir.path(), &with_sync(&args)).spawn().unwrap();
     wait_until(120, "a first checkpoint", || {
         checkpoint(dir.path(), &t.0).is_some_and(|c| c["read"].as_u64().unwrap_or(0) >= 300)

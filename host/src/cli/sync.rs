@@ -26,7 +26,8 @@ pub struct SyncArgs {
         required_unless_present = "list"
     )]
     pub collection_name: Option<String>,
-    /// Documents per handler call and per write request.
+    /// Documents per handler call (and per checkpoint step); consecutive batches without a
+    /// common key are merged into write requests of up to --max-request-mb.
     #[arg(short = 'b', long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub batch_size: u64,
     /// Read exactly this many documents at most (in `_id` order; across resumed runs).
@@ -80,6 +81,10 @@ pub struct SyncArgs {
     /// Write requests in flight.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
+    /// Megabytes of entities per write request at most (Milvus refuses requests over 64 MB;
+    /// one batch over it still goes alone); 0 sends every batch as its own request.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=48))]
+    pub max_request_mb: u64,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -245,6 +250,7 @@ async fn sync(args: SyncArgs, printer: &Printer) -> Result<(), CliError> {
         since: args.since.clone(),
         until: args.until.clone(),
         concurrency: args.concurrency as usize,
+        max_request_bytes: (args.max_request_mb as usize) << 20,
         dry_run: args.dry_run,
         resume: args.resume,
         follow: args.follow,

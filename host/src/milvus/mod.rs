@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod alias;
+pub mod append;
 pub mod bench_search;
 pub mod client;
 pub mod collection;

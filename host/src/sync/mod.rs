@@ -17,6 +17,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod follow;
 pub mod handlers;
+mod pending;
 pub mod report;
 pub mod run;
 pub mod target;

@@ -17,6 +17,7 @@ use super::checkpoint::{Checkpoint, Identity, checkpoint_path};
 use super::error::SyncError;
 use super::follow::follow;
 use super::handlers::ResolvedHandler;
+use super::pending::Pending;
 use super::report::{ReportFile, SyncReporter, SyncSummary};
 use super::target::{Target, ensure, handler_schema};
 use super::write::send;
@@ -42,7 +43,7 @@ pub enum Source {
 /// How to run, resolved from flags by the CLI.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
-    /// Documents per handler call and per request.
+    /// Documents per handler call (and per checkpoint step).
     pub batch_size: usize,
     /// Read at most this many documents (counted across resumed runs).
     pub limit: Option<u64>,
@@ -51,6 +52,9 @@ pub struct SyncOptions {
     pub until: Option<String>,
     /// Write requests in flight.
     pub concurrency: usize,
+    /// Bytes of columns per write request at most: consecutive batches are merged up to this
+    /// (a single batch over it still goes alone; 0: no merging).
+    pub max_request_bytes: usize,
     /// Attempts per request for transient errors.
     pub attempts: u32,
     /// Batches converted at once (one thread each).
@@ -74,6 +78,7 @@ impl Default for SyncOptions {
             since: None,
             until: None,
             concurrency: 4,
+            max_request_bytes: 16 << 20,
             attempts: 6,
             convert_threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
             dry_run: false,
@@ -500,8 +505,11 @@ async fn scan(
         }
     };
     // Batches are converted `threads` at a time on scoped threads (the handler is the CPU
-    // cost), then sent in order while the next group converts.
+    // cost), then merged into requests of up to `max_request_bytes` (see `pending.rs`) and
+    // sent in order while the next group converts.
     let threads = options.convert_threads.max(1);
+    let max_bytes = options.max_request_bytes;
+    let mut pending: Option<Pending<Mark>> = None;
     'read: loop {
         let mut group = Vec::with_capacity(threads);
         while group.len() < threads {
@@ -521,9 +529,7 @@ async fn scan(
             };
             group.push((items, mark));
         }
-        if group.is_empty() {
-            break;
-        }
+        let end = group.is_empty();
         let results: Vec<Result<Prepared, SyncError>> = block_in_place(|| {
             std::thread::scope(|s| {
                 let workers: Vec<_> = group
@@ -536,38 +542,52 @@ async fn scan(
                     .collect()
             })
         });
+        let mut ready: Vec<Pending<Mark>> = Vec::new();
+        let mut conversion_error = None;
         for ((items, mark), result) in group.into_iter().zip(results) {
             books.summary.read += items.len() as u64;
             reporter.read(books.summary.read);
             let prepared = match result {
                 Ok(p) => p,
                 Err(e) => {
-                    // Earlier batches finish (and are checkpointed); nothing of this one is sent.
-                    while let Some(done) = in_flight.join_next().await {
-                        absorb(
-                            done.expect("write task panicked"),
-                            books,
-                            cp,
-                            &mut flight_keys,
-                        )?;
-                    }
-                    return Err(e);
+                    // Earlier batches are sent (and checkpointed); nothing of this one is.
+                    conversion_error = Some(e);
+                    break;
                 }
             };
             books.skipped(&prepared)?;
-            let this_seq = seq;
-            seq += 1;
-            let client = match (ctx.client, options.dry_run) {
-                (Some(c), false) => c.clone(),
-                _ => {
-                    books.summary.upserted += prepared.upserts.len() as u64;
-                    books.summary.deleted += prepared.deletes.len() as u64;
-                    continue;
+            if ctx.client.is_none() || options.dry_run {
+                books.summary.upserted += prepared.upserts.len() as u64;
+                books.summary.deleted += prepared.deletes.len() as u64;
+                continue;
+            }
+            match pending.as_mut() {
+                Some(p) if p.takes(&prepared, max_bytes) => p.add(prepared, mark)?,
+                Some(_) => ready.extend(pending.replace(Pending::new(prepared, mark))),
+                None => pending = Some(Pending::new(prepared, mark)),
+            }
+            if pending.as_ref().is_some_and(|p| p.bytes >= max_bytes) {
+                ready.extend(pending.take());
+            }
+        }
+        if end || conversion_error.is_some() {
+            ready.extend(pending.take());
+        }
+        let client = match (ctx.client, options.dry_run) {
+            (Some(c), false) => c,
+            _ => {
+                if let Some(e) = conversion_error {
+                    return Err(e);
                 }
-            };
+                if end {
+                    break;
+                }
+                continue;
+            }
+        };
+        for request in ready {
             // Files may hold one `_id` in several batches: the later must land last.
-            let keys: Vec<Pk> = prepared.keys().cloned().collect();
-            if files && keys.iter().any(|k| flight_keys.contains(k)) {
+            if files && request.keys.iter().any(|k| flight_keys.contains(k)) {
                 while let Some(done) = in_flight.join_next().await {
                     failed |= !absorb(
                         done.expect("write task panicked"),
@@ -591,24 +611,52 @@ async fn scan(
                 break 'read;
             }
             if files {
-                flight_keys.extend(keys.iter().cloned());
+                flight_keys.extend(request.keys.iter().cloned());
             }
-            let (collection, pk_field, attempts) =
-                (ctx.name.clone(), ctx.pk_field.clone(), options.attempts);
+            let this_seq = seq;
+            seq += 1;
+            let (client, collection, pk_field, attempts) = (
+                client.clone(),
+                ctx.name.clone(),
+                ctx.pk_field.clone(),
+                options.attempts,
+            );
             in_flight.spawn(async move {
-                let (ups, dels) = (prepared.upserts.len(), prepared.deletes.len());
+                let (ups, dels) = (request.rows, request.deletes.len());
                 let (retries, result) = send(
                     &client,
                     &collection,
                     &pk_field,
-                    prepared.fields,
+                    request.fields,
                     ups,
-                    &prepared.deletes,
+                    &request.deletes,
                     attempts,
                 )
                 .await;
-                (this_seq, mark, keys, ups, dels, retries, result)
+                (
+                    this_seq,
+                    request.mark,
+                    request.keys,
+                    ups,
+                    dels,
+                    retries,
+                    result,
+                )
             });
+        }
+        if let Some(e) = conversion_error {
+            while let Some(done) = in_flight.join_next().await {
+                absorb(
+                    done.expect("write task panicked"),
+                    books,
+                    cp,
+                    &mut flight_keys,
+                )?;
+            }
+            return Err(e);
+        }
+        if end {
+            break;
         }
     }
     while let Some(done) = in_flight.join_next().await {
