@@ -103,6 +103,11 @@ fn broken_bookkeeping_and_bad_entities_are_errors() {
             "document 0 (id `a`): was returned twice",
         ),
         (
+            "vector_twice_on_twice",
+            Some((1, "twice")),
+            "document 1 (id `b`): returned field `vector` twice (row and float vectors)",
+        ),
+        (
             "error_always",
             None,
             "document 0 (id `a`): the plugin returned an error: cannot convert anything",

@@ -39,7 +39,7 @@ pub struct PluginInfo {
     /// Generators or validators (empty for sync handlers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<FunctionDesc>,
-    /// Declared stateless (0.2): instances may be reused across calls.
+    /// Declared stateless (0.2), or a 0.3 sync handler: instances may be reused across calls.
     pub stateless: bool,
     /// Collection types served (sync handlers only), with default params.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -258,6 +258,10 @@ impl LoadedPlugin {
                 info.version = d.version;
                 info.description = d.description;
                 info.handlers = d.handlers.into_iter().map(HandlerDesc::from_v0_2).collect();
+                // Interface 0.3 lets the host call `convert` many times on one instance (its
+                // contract: no state between calls), so a batch does not pay for a fresh
+                // instance and a fresh, page-faulting linear memory.
+                info.stateless = info.interface_version.starts_with("0.3.");
             }
         }
         if info.name.trim().is_empty() {

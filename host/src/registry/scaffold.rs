@@ -457,10 +457,11 @@ impl SyncHandler for Plugin {
             };
             let vector = doc["vector"].as_array().filter(|v| v.len() == 4);
             match (id.is_empty(), vector) {
-                (false, Some(v)) => out.entities.push(Entity {
+                // The SDK sends `vector` (a FloatVector field) to the host as float32.
+                (false, Some(v)) => out.entities.push(Entity::new(
                     index,
-                    row: json!({"id": id, "text": doc["text"].as_str().unwrap_or(""), "vector": v}),
-                }),
+                    json!({"id": id, "text": doc["text"].as_str().unwrap_or(""), "vector": v}),
+                )),
                 _ => out.skipped.push(Skip { index, id, reason: "needs an _id and a 4-dimensional vector".into() }),
             }
         }

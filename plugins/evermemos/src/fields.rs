@@ -1,7 +1,7 @@
 //! Reading typed fields out of a source document the way Beanie/pydantic validated them, except
 //! that a bad document becomes a skip reason for that document alone (never a failed run).
 
-use milvus_ingest_sdk::serde_json::{Number, Value};
+use milvus_ingest_sdk::serde_json::Value;
 
 use crate::doc::J;
 use crate::extjson;
@@ -84,8 +84,9 @@ pub fn varchar_list(items: &[&str], max: usize, capacity: usize) -> Value {
 }
 
 /// The document's `vector`, checked: present and non-empty, `dim` long, every component a
-/// finite number that float32 can hold. Components are returned as the document's own numbers.
-pub fn vector(doc: &J, dim: u32) -> Res<Vec<Value>> {
+/// finite number that float32 can hold. Components are returned as float32 (what Milvus
+/// stores; they cross to the host as a float32 list, not as JSON numbers).
+pub fn vector(doc: &J, dim: u32) -> Res<Vec<f32>> {
     let items = match doc.field("vector") {
         None => return Err("no vector".into()),
         Some(J::Arr(items)) if items.is_empty() => return Err("no vector".into()),
@@ -110,10 +111,7 @@ pub fn vector(doc: &J, dim: u32) -> Res<Vec<Value>> {
                     crate::pyjson::float_repr(x)
                 ));
             }
-            Ok(match v {
-                J::Num(n) => Value::Number(n.clone()),
-                _ => Number::from_f64(x).map_or(Value::Null, Value::Number),
-            })
+            Ok(x as f32)
         })
         .collect()
 }

@@ -10,6 +10,9 @@ use crate::pyjson;
 use crate::schema::{F, ID_MAX, LIST_CAPACITY, LIST_ITEM_MAX};
 use crate::text::{json_list_within, truncate_utf8};
 
+/// An entity: its JSON row, and its `vector` as float32 (sent apart from the row).
+pub type Row = (Map<String, Value>, Vec<f32>);
+
 pub const EPISODIC_FIELDS: &[F] = &[
     F::Pk,
     F::Vector,
@@ -129,10 +132,11 @@ fn metadata(pairs: &[(&str, Option<&J>)], droppable: &[&str]) -> Res<String> {
     Ok(text)
 }
 
-fn common(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>> {
+/// The fields every legacy type has, and its `vector` (float32, sent apart from the row).
+fn common(doc: &J, id: String, dim: u32) -> Res<Row> {
     let mut e = Map::new();
     e.insert("id".into(), Value::String(id));
-    e.insert("vector".into(), Value::Array(vector(doc, dim)?));
+    let vector = vector(doc, dim)?;
     e.insert("user_id".into(), str_or_empty(doc, "user_id", 100)?);
     e.insert("group_id".into(), str_or_empty(doc, "group_id", 100)?);
     e.insert("participants".into(), list_or_empty(doc, "participants")?);
@@ -144,11 +148,11 @@ fn common(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>> {
         "updated_at".into(),
         json!(secs(opt_date_ms(doc, "updated_at")?)),
     );
-    Ok(e)
+    Ok((e, vector))
 }
 
 /// `episodic_memories` -> `episodic_memory` (section 3.3, first column).
-pub fn episodic_memory(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>> {
+pub fn episodic_memory(doc: &J, id: String, dim: u32) -> Res<Row> {
     let timestamp = req_date_ms(doc, "timestamp")?;
     let summary = req_str(doc, "summary", 1)?;
     let episode = req_str(doc, "episode", 1)?;
@@ -157,7 +161,7 @@ pub fn episodic_memory(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>>
     for key in ["keywords", "linked_entities", "memcell_event_id_list"] {
         opt_str_list(doc, key)?;
     }
-    let mut e = common(doc, id, dim)?;
+    let (mut e, vector) = common(doc, id, dim)?;
     e.insert("parent_type".into(), str_or_empty(doc, "parent_type", 100)?);
     e.insert("parent_id".into(), str_or_empty(doc, "parent_id", 100)?);
     // str(type) if truthy else "".
@@ -193,7 +197,7 @@ pub fn episodic_memory(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>>
         ],
     )?;
     e.insert("metadata".into(), Value::String(meta));
-    Ok(e)
+    Ok((e, vector))
 }
 
 /// `{vector_model, extend}` without nulls, for event_log and foresight.
@@ -209,12 +213,12 @@ fn model_metadata(doc: &J) -> Res<String> {
 }
 
 /// `event_log_records` -> `event_log` (section 3.3, second column).
-pub fn event_log(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>> {
+pub fn event_log(doc: &J, id: String, dim: u32) -> Res<Row> {
     let atomic_fact = req_str(doc, "atomic_fact", 0)?;
     let parent_type = req_str(doc, "parent_type", 0)?;
     let parent_id = req_str(doc, "parent_id", 0)?;
     let timestamp = req_date_ms(doc, "timestamp")?;
-    let mut e = common(doc, id, dim)?;
+    let (mut e, vector) = common(doc, id, dim)?;
     e.insert("parent_type".into(), varchar(parent_type, 100));
     e.insert("parent_id".into(), varchar(parent_id, 100));
     let event_type = opt_str(doc, "event_type")?
@@ -232,7 +236,7 @@ pub fn event_log(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>> {
         Value::String(json_list_within(&search, 5_000)),
     );
     e.insert("metadata".into(), Value::String(model_metadata(doc)?));
-    Ok(e)
+    Ok((e, vector))
 }
 
 /// Foresight `start_time`/`end_time` as epoch seconds: a date; an ISO string (a naive one read
@@ -251,12 +255,12 @@ pub fn foresight_time_secs(v: Option<&J>) -> i64 {
 }
 
 /// `foresight_records` -> `foresight` (section 3.3, third column).
-pub fn foresight(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>> {
+pub fn foresight(doc: &J, id: String, dim: u32) -> Res<Row> {
     let content = req_str(doc, "content", 1)?;
     let parent_type = req_str(doc, "parent_type", 0)?;
     let parent_id = req_str(doc, "parent_id", 0)?;
     let evidence = opt_str(doc, "evidence")?.unwrap_or("");
-    let mut e = common(doc, id, dim)?;
+    let (mut e, vector) = common(doc, id, dim)?;
     e.insert("parent_type".into(), varchar(parent_type, 100));
     e.insert("parent_id".into(), varchar(parent_id, 100));
     e.insert(
@@ -284,7 +288,7 @@ pub fn foresight(doc: &J, id: String, dim: u32) -> Res<Map<String, Value>> {
         Value::String(json_list_within(&search, 5_000)),
     );
     e.insert("metadata".into(), Value::String(model_metadata(doc)?));
-    Ok(e)
+    Ok((e, vector))
 }
 
 /// Cuts a tenant id to a usable collection-name prefix (`-` and `.` become `_`).

@@ -202,7 +202,8 @@ pub fn sync_info(kind: Kind, version: &str, params: &Params) -> Result<SyncInfo,
 /// What one document becomes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Entity(Value),
+    /// The row, and the `vector` field as float32.
+    Entity(Value, Vec<f32>),
     Delete(String),
 }
 
@@ -230,7 +231,7 @@ pub fn convert_one(
         Kind::V1EpisodicMemory => v1::episodic_memory(&doc, id.clone(), s.dim, s.tenant.as_deref()),
     };
     entity
-        .map(|m| Outcome::Entity(Value::Object(m)))
+        .map(|(m, vector)| Outcome::Entity(Value::Object(m), vector))
         .map_err(|reason| (id, reason))
 }
 
@@ -253,7 +254,11 @@ pub fn convert(
     for (i, doc) in documents.iter().enumerate() {
         let index = i as u32;
         match convert_one(kind, &s, doc) {
-            Ok(Outcome::Entity(row)) => out.entities.push(Entity { index, row }),
+            Ok(Outcome::Entity(row, vector)) => out.entities.push(Entity {
+                index,
+                row,
+                float_vectors: vec![("vector".to_string(), vector)],
+            }),
             Ok(Outcome::Delete(id)) => out.deletes.push(Delete { index, id }),
             Err((id, reason)) => out.skipped.push(Skip { index, id, reason }),
         }

@@ -51,14 +51,14 @@ pub fn episodic_memory(
     id: String,
     dim: u32,
     tenant: Option<&str>,
-) -> Res<Map<String, Value>> {
+) -> Res<crate::legacy::Row> {
     let timestamp = req_date_ms(doc, "timestamp")?;
     let summary = req_str(doc, "summary", 1)?;
     let episode = req_str(doc, "episode", 1)?;
     let subject = opt_str(doc, "subject")?.unwrap_or("");
     let mut e = Map::new();
     e.insert("id".into(), Value::String(id));
-    e.insert("vector".into(), Value::Array(vector(doc, dim)?));
+    let vector = vector(doc, dim)?;
     e.insert("user_id".into(), str_or_empty(doc, "user_id", 256)?);
     e.insert("group_id".into(), str_or_empty(doc, "group_id", 256)?);
     e.insert("session_id".into(), str_or_empty(doc, "session_id", 100)?);
@@ -87,5 +87,5 @@ pub fn episodic_memory(
         .or(tenant)
         .unwrap_or("");
     e.insert("tenant_id".into(), varchar(tenant, TENANT_MAX as usize));
-    Ok(e)
+    Ok((e, vector))
 }

@@ -76,13 +76,27 @@ pub struct Skip {
     pub reason: String,
 }
 
-/// One converted entity: a JSON object keyed by field name. Values of the handler's
-/// FloatVector fields (lists of numbers) cross to the host as float32 lists, whatever number
-/// type the row holds them in.
+/// One converted entity: a JSON object keyed by field name, and FloatVector fields as float32
+/// lists. A FloatVector field of the handler's schema left in `row` as a list of numbers is
+/// moved to the float32 lists by the SDK; building the list directly (as the EverMemOS
+/// handlers do) saves the JSON numbers altogether.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entity {
     pub index: u32,
     pub row: serde_json::Value,
+    /// (field, float32 components); each field at most once and not also in `row`.
+    pub float_vectors: Vec<(String, Vec<f32>)>,
+}
+
+impl Entity {
+    /// An entity with every value in `row`.
+    pub fn new(index: u32, row: serde_json::Value) -> Entity {
+        Entity {
+            index,
+            row,
+            float_vectors: Vec::new(),
+        }
+    }
 }
 
 /// A document that means "delete the entity with this primary key" (e.g. soft-deleted).
@@ -330,8 +344,9 @@ macro_rules! export_sync_handler {
                             .entities
                             .into_iter()
                             .map(|mut e| {
-                                let vectors =
-                                    $crate::take_float_vectors(&mut e.row, &vector_fields);
+                                let mut vectors = e.float_vectors;
+                                vectors
+                                    .extend($crate::take_float_vectors(&mut e.row, &vector_fields));
                                 api::Entity {
                                     index: e.index,
                                     row: <$ty as $crate::SyncHandler>::row_text(&e.row),

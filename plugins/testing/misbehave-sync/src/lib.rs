@@ -15,6 +15,7 @@ const TYPES: &[&str] = &[
     "twice_first",
     "error_always",
     "vanishes_with_params",
+    "vector_twice_on_twice",
 ];
 
 fn info(collection_type: &str) -> HandlerInfo {
@@ -79,19 +80,23 @@ impl SyncHandler for MisbehaveSync {
                     }
                 }
                 "not_an_object_on_bad" if d.contains("bad") => {
+                    out.entities.push(Entity::new(index, json!([1, 2])));
+                    continue;
+                }
+                "vector_twice_on_twice" if d.contains("twice") => {
+                    // The vector both as a float32 list and (moved by the SDK) from the row.
                     out.entities.push(Entity {
                         index,
-                        row: json!([1, 2]),
+                        row: json!({"id": id, "vector": [0.5, 0.5]}),
+                        float_vectors: vec![("vector".into(), vec![0.5, 0.5])],
                     });
                     continue;
                 }
                 "lose_last" if i + 1 == documents.len() => continue,
                 _ => {}
             }
-            out.entities.push(Entity {
-                index,
-                row: json!({"id": id, "vector": [0.5, 0.5]}),
-            });
+            out.entities
+                .push(Entity::new(index, json!({"id": id, "vector": [0.5, 0.5]})));
             if ty == "twice_first" && i == 0 {
                 out.skipped.push(Skip {
                     index,

@@ -119,7 +119,7 @@ impl SyncHandler for TestNotes {
             let text = doc.get("text").and_then(Value::as_str).unwrap_or("");
             let row = json!({"id": id, "vector": vector, "text": text,
                              "updated_at": millis(doc.get("updated_at"))});
-            out.entities.push(Entity { index, row });
+            out.entities.push(Entity::new(index, row));
         }
         Ok(out)
     }
