@@ -39,6 +39,7 @@ pub fn opt_str_list<'a>(doc: &'a J, key: &str) -> Res<Option<Vec<&'a str>>> {
             })
             .collect::<Res<Vec<_>>>()
             .map(Some),
+        Some(J::F64s(_)) => Err(format!("`{key}` must be a list of strings, found a number")),
         Some(other) => Err(format!(
             "`{key}` must be a list of strings, got {}",
             kind(other)
@@ -91,6 +92,7 @@ pub fn vector(doc: &J, dim: u32) -> Res<Vec<f32>> {
         None => return Err("no vector".into()),
         Some(J::Arr(items)) if items.is_empty() => return Err("no vector".into()),
         Some(J::Arr(items)) => items,
+        Some(J::F64s(xs)) => return float_vector(xs, dim),
         Some(other) => return Err(format!("`vector` must be a list, got {}", kind(other))),
     };
     if items.len() != dim as usize {
@@ -116,6 +118,24 @@ pub fn vector(doc: &J, dim: u32) -> Res<Vec<f32>> {
         .collect()
 }
 
+/// [`vector`] of a list of plain floats (the common case: one pass, no per-item dispatch).
+fn float_vector(xs: &[f64], dim: u32) -> Res<Vec<f32>> {
+    if xs.len() != dim as usize {
+        return Err(format!(
+            "vector has {} dimensions, expected {dim}",
+            xs.len()
+        ));
+    }
+    let out: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+    match out.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(format!(
+            "vector component {i} is not a finite float32 ({})",
+            crate::pyjson::float_repr(xs[i])
+        )),
+        None => Ok(out),
+    }
+}
+
 /// What a value is, for messages.
 pub fn kind(v: &J) -> &'static str {
     match v {
@@ -123,7 +143,7 @@ pub fn kind(v: &J) -> &'static str {
         J::Bool(_) => "a boolean",
         J::Num(_) => "a number",
         J::Str(_) => "a string",
-        J::Arr(_) => "a list",
+        J::Arr(_) | J::F64s(_) => "a list",
         J::Obj(_) => "an object",
     }
 }

@@ -98,6 +98,16 @@ pub fn write(out: &mut String, v: &J) {
             }
             out.push(']');
         }
+        J::F64s(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&float_repr(*x));
+            }
+            out.push(']');
+        }
         J::Obj(_) => {
             if let Some(text) = number_wrapper(v) {
                 out.push_str(&text);
@@ -196,13 +206,13 @@ mod tests {
     fn objects_lists_and_strings_use_python_separators_and_escapes() {
         let j = J::parse(
             r#"{"名": "张伟", "q": "a\"b\\c\nd\u0001", "l": [1, 2.0, null, true],
-                "n": {"$numberLong": "7"}, "d": {"$numberDouble": "-Infinity"},
+                "f": [2.0, 0.0123, 1e16], "n": {"$numberLong": "7"}, "d": {"$numberDouble": "-Infinity"},
                 "o": {"$oid": "6616a3e0c9e77a1b2c3d4e50"}, "e": {}, "k": 1, "k": 2}"#,
         )
         .unwrap();
         assert_eq!(
             dumps(&j),
-            r#"{"名": "张伟", "q": "a\"b\\c\nd\u0001", "l": [1, 2.0, null, true], "n": 7, "d": -Infinity, "o": {"$oid": "6616a3e0c9e77a1b2c3d4e50"}, "e": {}, "k": 2}"#
+            r#"{"名": "张伟", "q": "a\"b\\c\nd\u0001", "l": [1, 2.0, null, true], "f": [2.0, 0.0123, 1e+16], "n": 7, "d": -Infinity, "o": {"$oid": "6616a3e0c9e77a1b2c3d4e50"}, "e": {}, "k": 2}"#
         );
         assert_eq!(dumps_strs(&["a", "é"]), r#"["a", "é"]"#);
         assert_eq!(dumps_strs::<&str>(&[]), "[]");
