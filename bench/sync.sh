@@ -6,7 +6,10 @@
 # both timed wall-clock including collection setup and the final flush.
 # Needs `scripts/services.sh up milvus mongo` (MI_MILVUS23_URI, MI_PYTHON, MI_MONGO_PYTHON) and a
 # release build (BIN, default target/release/milvus-ingest). N: SYNC_DOCS (default 100000);
-# SYNC_NAME: the collection name (default bench_sync_episodic; `<name>_insert` for the insert).
+# SYNC_NAME: the collection name (default bench_sync_episodic; `<name>_insert` for the insert);
+# SYNC_ROUNDS: how many times to run the three phases (default 1; the server's background work
+# makes single runs vary by 10-20 %, so compare medians). Each row also gives the client's CPU
+# (user + system seconds of milvus-ingest) and the Milvus process's CPU during the phase.
 # Results: bench/out/sync.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,32 +55,56 @@ PYEOF
 echo "fixture: $N documents, $(du -h "$WORK/dump.bson" | cut -f1) of BSON" >&2
 
 rate() { "$PY" -c "print(round($1 / ($3 - $2)))"; }
-printf '| run | documents | seconds (wall, incl. setup + flush) | rows/s | tool-reported rows/s |\n|---|---|---|---|---|\n' > "$OUT"
-declare -A SYNC_RATE
-for b in 500 2000; do
+# CPU seconds (user + system) the Milvus server process has used so far.
+TICK=$(getconf CLK_TCK)
+server_cpu() {
+  local pid
+  pid=$(pgrep -f 'milvus run standalone' | head -1)
+  [ -n "$pid" ] || { echo 0; return; }
+  awk -v t="$TICK" '{print ($14 + $15) / t}' "/proc/$pid/stat"
+}
+# run LABEL COMMAND...: times COMMAND (its JSON summary on stdout), appends a table row and
+# sets RATE (rows/s, wall clock).
+run() {
+  local label=$1 s0 t0 t1 s1 json
+  shift
+  s0=$(server_cpu)
+  t0=$(now)
+  json=$(/usr/bin/time -f '%U %S' -o "$WORK/time.txt" "$@")
+  t1=$(now)
+  s1=$(server_cpu)
+  RATE=$(rate "$N" "$t0" "$t1")
+  local rows tool client server
+  rows=$(echo "$json" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d.get("upserted", d.get("inserted", 0)))')
+  tool=$(echo "$json" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)["rows_per_second"]))')
+  client=$(awk '{printf "%.1f", $1 + $2}' "$WORK/time.txt")
+  server=$("$PY" -c "print(round($s1 - $s0, 1))")
+  echo "| $ROUND | $label | $rows | $("$PY" -c "print(round($t1-$t0,1))") | $RATE | $tool | $client | $server |" >> "$OUT"
+}
+ROUNDS=${SYNC_ROUNDS:-1}
+printf '| round | run | rows | seconds (wall, incl. setup + flush) | rows/s | tool-reported rows/s | client CPU s | server CPU s |\n|---|---|---|---|---|---|---|---|\n' > "$OUT"
+RATIOS=()
+for ROUND in $(seq 1 "$ROUNDS"); do
+  declare -A SYNC_RATE
+  for b in 500 2000; do
+    drop "$NAME"
+    quiesce
+    run "sync -b $b (dump .bson → handler → upsert)" "$BIN" --output json sync -c episodic_memory \
+      --from-file "$WORK/dump.bson" --milvus-name "$NAME" --uri "$URI" -b "$b" --state-dir "$WORK/state" \
+      --no-progress
+    SYNC_RATE[$b]=$RATE
+  done
+  [ -d "$WORK/parquet" ] || "$PY" bench/sync_export.py "$URI" "$NAME" "$WORK/ids.txt" "$WORK/parquet"
   drop "$NAME"
   quiesce
-  t0=$(now)
-  json=$("$BIN" --output json sync -c episodic_memory --from-file "$WORK/dump.bson" --milvus-name "$NAME" \
-    --uri "$URI" -b "$b" --state-dir "$WORK/state" --no-progress)
-  t1=$(now)
-  up=$(echo "$json" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["upserted"], round(d["rows_per_second"]))')
-  echo "| sync -b $b (dump .bson → handler → upsert) | ${up% *} | $("$PY" -c "print(round($t1-$t0,1))") | $(rate "$N" "$t0" "$t1") | ${up#* } |" >> "$OUT"
-  SYNC_RATE[$b]=$(rate "$N" "$t0" "$t1")
+  run "to-milvus insert (same entities from Parquet, defaults)" "$BIN" --output json to-milvus insert \
+    "$WORK/parquet" --uri "$URI" --collection-name "${NAME}_insert" --drop-if-exists --no-progress
+  drop "${NAME}_insert"
+  for b in 500 2000; do
+    RATIOS+=("round $ROUND: sync (-b $b) / insert: $("$PY" -c "print(round(${SYNC_RATE[$b]} / $RATE, 2))")x")
+  done
 done
-"$PY" bench/sync_export.py "$URI" "$NAME" "$WORK/ids.txt" "$WORK/parquet"
-drop "$NAME"
-quiesce
-t0=$(now)
-json=$("$BIN" --output json to-milvus insert "$WORK/parquet" --uri "$URI" --collection-name "${NAME}_insert" \
-  --drop-if-exists --no-progress)
-t1=$(now)
-INSERT_RATE=$(rate "$N" "$t0" "$t1")
-echo "| to-milvus insert (same entities from Parquet, defaults) | $N | $("$PY" -c "print(round($t1-$t0,1))") | $INSERT_RATE | $(echo "$json" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)["rows_per_second"]))') |" >> "$OUT"
 echo "" >> "$OUT"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >> "$OUT"
-for b in 500 2000; do
-  echo "sync (-b $b) / insert: $("$PY" -c "print(round(${SYNC_RATE[$b]} / $INSERT_RATE, 2))")x (goal >= 0.8x)" >> "$OUT"
-done
-drop "${NAME}_insert"
+for r in "${RATIOS[@]}"; do echo "$r (goal >= 0.8x)" >> "$OUT"; done
 cat "$OUT"
