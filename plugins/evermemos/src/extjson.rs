@@ -1,5 +1,7 @@
 //! Reading Extended JSON values (relaxed or canonical): ObjectIds, dates, numbers.
 
+use milvus_ingest_sdk::days_from_civil;
+
 use crate::doc::J;
 
 /// The hex of an ObjectId (`{"$oid": ".."}`), or a non-empty plain string id.
@@ -72,17 +74,6 @@ pub fn date_millis(v: &J) -> Option<i64> {
 /// Epoch seconds, floor(ms / 1000) (exact for dates before 1970 too).
 pub fn date_seconds(v: &J) -> Option<i64> {
     date_millis(v).map(|ms| ms.div_euclid(1000))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {

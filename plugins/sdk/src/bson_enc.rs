@@ -302,9 +302,10 @@ fn iso_millis(s: &str) -> Option<i64> {
     Some(secs * 1_000 + millis)
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil-date algorithm,
-/// <http://howardhinnant.github.io/date_algorithms.html#days_from_civil>).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days from 1970-01-01 to a proleptic Gregorian date (year, month 1-12, day 1-31; negative
+/// before 1970), for handlers that read dates. Howard Hinnant's civil-date algorithm,
+/// <http://howardhinnant.github.io/date_algorithms.html#days_from_civil>.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -17,7 +17,7 @@ mod types;
 mod validator;
 
 pub use bson_doc::{Document, split_documents};
-pub use bson_enc::document_from_extjson;
+pub use bson_enc::{days_from_civil, document_from_extjson};
 pub use field::FieldSpec;
 pub use generator::{GenerateRequest, Generator};
 pub use rng::RowRng;

@@ -8,18 +8,31 @@ use serde::forward_to_deserialize_any;
 
 use super::*;
 
+/// A serde map over (key, value) pairs whose values deserialize themselves: a document's
+/// elements ([`DocMap`]) or a synthesized Extended JSON wrapper's entries.
+pub(super) struct Pairs<'a, V> {
+    entries: std::vec::IntoIter<(&'a str, V)>,
+    value: Option<V>,
+}
+
+impl<'a, V> Pairs<'a, V> {
+    pub(super) fn new(entries: Vec<(&'a str, V)>) -> Pairs<'a, V> {
+        Pairs {
+            entries: entries.into_iter(),
+            value: None,
+        }
+    }
+}
+
 /// A document's elements, listed once up front so that a repeated key can be merged (first
 /// position, last value) before any is visited.
-pub(super) struct DocMap<'a> {
-    elements: std::vec::IntoIter<(&'a str, Value<'a>)>,
-    value: Option<Value<'a>>,
-}
+pub(super) type DocMap<'a> = Pairs<'a, Value<'a>>;
 
 /// Up to this many keys a pairwise comparison finds repeats faster than hashing.
 const QUADRATIC_KEYS: usize = 16;
 
-impl<'a> DocMap<'a> {
-    pub(super) fn new(doc: Value<'a>) -> Result<DocMap<'a>, Error> {
+impl<'a> Pairs<'a, Value<'a>> {
+    pub(super) fn of_document(doc: Value<'a>) -> Result<DocMap<'a>, Error> {
         let buf = doc.buf;
         let last = doc.end - 1;
         let mut elements = Vec::new();
@@ -33,10 +46,7 @@ impl<'a> DocMap<'a> {
         if has_repeated_key(&elements) {
             elements = first_position_last_value(elements);
         }
-        Ok(DocMap {
-            elements: elements.into_iter(),
-            value: None,
-        })
+        Ok(Pairs::new(elements))
     }
 }
 
@@ -69,14 +79,14 @@ fn first_position_last_value<'a>(elements: Vec<(&'a str, Value<'a>)>) -> Vec<(&'
     out
 }
 
-impl<'a> MapAccess<'a> for DocMap<'a> {
+impl<'a, D: de::Deserializer<'a, Error = Error>> MapAccess<'a> for Pairs<'a, D> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'a>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        match self.elements.next() {
+        match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some(value);
                 seed.deserialize(BorrowedStrDeserializer::new(key))
@@ -96,7 +106,7 @@ impl<'a> MapAccess<'a> for DocMap<'a> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.elements.len())
+        Some(self.entries.len())
     }
 }
 

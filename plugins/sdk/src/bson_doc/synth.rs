@@ -2,10 +2,10 @@
 //! BSON types, and their deserializer. These types are uncommon in sync sources, so small
 //! allocations here are fine; the common types never come through this file.
 
-use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::de::{self, Visitor};
 use serde::forward_to_deserialize_any;
 
+use super::access::Pairs;
 use super::text;
 use super::*;
 
@@ -41,10 +41,7 @@ impl<'a> de::Deserializer<'a> for Synth<'a> {
             Synth::Bool(b) => visitor.visit_bool(b),
             Synth::I32(n) => visitor.visit_i32(n),
             Synth::U32(n) => visitor.visit_u32(n),
-            Synth::Map(entries) => visitor.visit_map(SynthMap {
-                entries: entries.into_iter(),
-                value: None,
-            }),
+            Synth::Map(entries) => visitor.visit_map(Pairs::new(entries)),
             Synth::Doc(doc) => doc.deserialize_any(visitor),
         }
     }
@@ -59,42 +56,6 @@ impl<'a> de::Deserializer<'a> for Synth<'a> {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
         identifier ignored_any
-    }
-}
-
-struct SynthMap<'a> {
-    entries: std::vec::IntoIter<(&'static str, Synth<'a>)>,
-    value: Option<Synth<'a>>,
-}
-
-impl<'a> MapAccess<'a> for SynthMap<'a> {
-    type Error = Error;
-
-    fn next_key_seed<K: DeserializeSeed<'a>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Error> {
-        match self.entries.next() {
-            Some((key, value)) => {
-                self.value = Some(value);
-                seed.deserialize(BorrowedStrDeserializer::new(key))
-                    .map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        match self.value.take() {
-            Some(value) => seed.deserialize(value),
-            None => Err(Error(
-                "a map value was asked for before its key".to_string(),
-            )),
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
     }
 }
 

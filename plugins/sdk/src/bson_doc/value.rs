@@ -72,7 +72,7 @@ impl<'a> de::Deserializer<'a> for Value<'a> {
                 }
             }
             TAG_STRING => visitor.visit_borrowed_str(self.lstring(at)?),
-            TAG_DOCUMENT => visitor.visit_map(DocMap::new(self)?),
+            TAG_DOCUMENT => visitor.visit_map(DocMap::of_document(self)?),
             TAG_ARRAY => visitor.visit_seq(ArraySeq::new(self)),
             TAG_BOOL => match self.buf[at] {
                 0 => visitor.visit_bool(false),
@@ -121,7 +121,9 @@ impl<'a> de::Deserializer<'a> for Value<'a> {
             TAG_STRING => {
                 visitor.visit_enum(BorrowedStrDeserializer::new(self.lstring(self.start)?))
             }
-            TAG_DOCUMENT => visitor.visit_enum(MapAccessDeserializer::new(DocMap::new(self)?)),
+            TAG_DOCUMENT => {
+                visitor.visit_enum(MapAccessDeserializer::new(DocMap::of_document(self)?))
+            }
             _ => self.deserialize_any(visitor),
         }
     }
