@@ -7,6 +7,7 @@
 //! JSON row. Callers give either form ([`Documents`]); this module converts to what the
 //! handler takes.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -380,13 +381,13 @@ impl SyncHandler {
 }
 
 /// The documents of one call in the handler's form, with the caller's index of each.
-struct Prepared {
+struct Prepared<'a> {
     /// BSON documents one after another (0.3 handlers).
     bson: Vec<u8>,
     /// Start of each document in `bson`.
     starts: Vec<usize>,
     /// Extended JSON text (older handlers).
-    texts: Vec<String>,
+    texts: Cow<'a, [String]>,
     /// Whether `bson` (else `texts`) is the form.
     as_bson: bool,
     /// How many documents go to the handler.
@@ -397,12 +398,12 @@ struct Prepared {
     refused: Vec<SkippedDoc>,
 }
 
-impl Prepared {
-    fn new(as_bson: bool, documents: Documents<'_>) -> Prepared {
+impl<'a> Prepared<'a> {
+    fn new(as_bson: bool, documents: Documents<'a>) -> Prepared<'a> {
         let mut p = Prepared {
             bson: Vec::new(),
             starts: Vec::new(),
-            texts: Vec::new(),
+            texts: Cow::Borrowed(&[]),
             as_bson,
             count: 0,
             origin: Vec::new(),
@@ -428,14 +429,14 @@ impl Prepared {
                 }
             }
             (false, Documents::Text(texts)) => {
-                p.texts = texts.to_vec();
+                p.texts = Cow::Borrowed(texts);
                 p.origin = (0..texts.len()).collect();
             }
             (false, Documents::Raw(raw)) => {
                 for (i, d) in raw.iter().enumerate() {
                     match crate::mongo::extjson::relaxed_json(d) {
                         Ok(text) => {
-                            p.texts.push(text);
+                            p.texts.to_mut().push(text);
                             p.origin.push(i);
                         }
                         Err(e) => p.refused.push(SkippedDoc {
@@ -471,11 +472,11 @@ impl Prepared {
     }
 
     /// Only the i-th document sent, for locating a failure.
-    fn single(&self, i: usize) -> Prepared {
+    fn single(&self, i: usize) -> Prepared<'static> {
         let mut one = Prepared {
             bson: Vec::new(),
             starts: Vec::new(),
-            texts: Vec::new(),
+            texts: Cow::Owned(Vec::new()),
             as_bson: self.as_bson,
             count: 1,
             origin: vec![self.original(i)],
@@ -486,7 +487,7 @@ impl Prepared {
             one.starts.push(0);
             one.bson = self.bson[self.starts[i]..end].to_vec();
         } else {
-            one.texts.push(self.texts[i].clone());
+            one.texts.to_mut().push(self.texts[i].clone());
         }
         one
     }

@@ -20,6 +20,7 @@ pub mod handlers;
 mod pending;
 pub mod report;
 pub mod run;
+mod scan;
 pub mod target;
 pub mod write;
 

@@ -39,8 +39,8 @@ pub(crate) fn request_bytes(prepared: &Prepared) -> usize {
 }
 
 impl<M> Pending<M> {
-    pub fn new(prepared: Prepared, mark: M) -> Pending<M> {
-        let bytes = request_bytes(&prepared);
+    /// A request of `prepared` alone; `bytes` is its [`request_bytes`].
+    pub fn new(prepared: Prepared, mark: M, bytes: usize) -> Pending<M> {
         let keys: Vec<Pk> = prepared.keys().cloned().collect();
         Pending {
             key_set: keys.iter().cloned().collect(),
@@ -53,17 +53,18 @@ impl<M> Pending<M> {
         }
     }
 
-    /// Whether `prepared` may join this request: no key in common, and the columns stay
-    /// within `max_bytes`.
-    pub fn takes(&self, prepared: &Prepared, max_bytes: usize) -> bool {
+    /// Whether `prepared` (of `bytes`) may join this request: no key in common, and the
+    /// columns stay within `max_bytes`.
+    pub fn takes(&self, prepared: &Prepared, bytes: usize, max_bytes: usize) -> bool {
         max_bytes > 0
-            && self.bytes + request_bytes(prepared) <= max_bytes
+            && self.bytes + bytes <= max_bytes
             && !prepared.keys().any(|k| self.key_set.contains(k))
     }
 
-    /// Appends `prepared` (checked with [`Pending::takes`]); `mark` becomes this request's.
-    pub fn add(&mut self, prepared: Prepared, mark: M) -> Result<(), MilvusError> {
-        self.bytes += request_bytes(&prepared);
+    /// Appends `prepared` (of `bytes`, checked with [`Pending::takes`]); `mark` becomes this
+    /// request's.
+    pub fn add(&mut self, prepared: Prepared, mark: M, bytes: usize) -> Result<(), MilvusError> {
+        self.bytes += bytes;
         let rows = prepared.upserts.len();
         for k in prepared.keys() {
             self.key_set.insert(k.clone());
