@@ -146,6 +146,23 @@ pub(super) async fn scan(
             }
         }
     };
+    // Waits until at most `limit` requests are in flight, booking each that finishes.
+    macro_rules! drain {
+        ($limit:expr) => {
+            // After a conversion error `failed` is not read again: the error wins.
+            #[allow(unused_assignments)]
+            while in_flight.len() > $limit {
+                if let Some(done) = in_flight.join_next().await {
+                    failed |= !absorb(
+                        done.expect("write task panicked"),
+                        books,
+                        cp,
+                        &mut flight_keys,
+                    )?;
+                }
+            }
+        };
+    }
     // Batches are converted `threads` at a time on scoped threads (the handler is the CPU
     // cost), then merged into requests of up to `max_request_bytes` (see `pending.rs`) and
     // sent in order while the next group converts.
@@ -229,27 +246,14 @@ pub(super) async fn scan(
             }
         };
         for request in ready {
-            // Files may hold one `_id` in several batches: the later must land last.
-            if files && request.keys.iter().any(|k| flight_keys.contains(k)) {
-                while let Some(done) = in_flight.join_next().await {
-                    failed |= !absorb(
-                        done.expect("write task panicked"),
-                        books,
-                        cp,
-                        &mut flight_keys,
-                    )?;
-                }
-            }
-            while in_flight.len() >= options.concurrency.max(1) {
-                if let Some(done) = in_flight.join_next().await {
-                    failed |= !absorb(
-                        done.expect("write task panicked"),
-                        books,
-                        cp,
-                        &mut flight_keys,
-                    )?;
-                }
-            }
+            // Files may hold one `_id` in several batches: the later must land last, so a
+            // request sharing a key with one in flight waits for all of them.
+            let limit = if files && request.keys.iter().any(|k| flight_keys.contains(k)) {
+                0
+            } else {
+                options.concurrency.max(1) - 1
+            };
+            drain!(limit);
             if failed {
                 break 'read;
             }
@@ -288,28 +292,14 @@ pub(super) async fn scan(
             });
         }
         if let Some(e) = conversion_error {
-            while let Some(done) = in_flight.join_next().await {
-                absorb(
-                    done.expect("write task panicked"),
-                    books,
-                    cp,
-                    &mut flight_keys,
-                )?;
-            }
+            drain!(0);
             return Err(e);
         }
         if end {
             break;
         }
     }
-    while let Some(done) = in_flight.join_next().await {
-        failed |= !absorb(
-            done.expect("write task panicked"),
-            books,
-            cp,
-            &mut flight_keys,
-        )?;
-    }
+    drain!(0);
     if !failed && !options.dry_run {
         cp.scan_complete = true;
         cp.save(&ctx.checkpoint_path)?;
