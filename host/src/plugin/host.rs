@@ -207,6 +207,10 @@ fn engine(epoch_interruption: bool, limits: &PluginLimits) -> Result<Engine, Plu
     config.epoch_interruption(epoch_interruption);
     config.wasm_component_model(true);
     config.concurrency_support(false);
+    if std::env::var_os("MILVUS_INGEST_PERFMAP").is_some() {
+        // `perf record` names JIT-compiled plugin functions from /tmp/perf-PID.map.
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     // Slots bound how many calls can run at once (one per worker thread); only address space is
     // reserved for them up front.
     let slots = std::thread::available_parallelism()
