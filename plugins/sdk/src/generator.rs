@@ -136,6 +136,10 @@ macro_rules! __milvus_ingest_convert {
                     let (offsets, data) = $crate::pack_strings(v);
                     wt::Scalars::Strings(wt::PackedStrings { offsets, data })
                 }
+                S::Packed(p) => wt::Scalars::Strings(wt::PackedStrings {
+                    offsets: p.offsets,
+                    data: p.data.into_bytes(),
+                }),
             }
         }
 

@@ -15,6 +15,7 @@ mod rng;
 mod sync;
 mod types;
 mod validator;
+pub mod vector;
 
 pub use bson_doc::{Document, split_documents};
 pub use bson_enc::{days_from_civil, document_from_extjson};
@@ -26,8 +27,8 @@ pub use sync::{
     SyncHandler, SyncInfo, TenantPrefix, float_vector_fields, take_float_vectors,
 };
 pub use types::{
-    Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PluginInfo, S8Vectors,
-    Scalars, U8Vectors, pack_strings, unpack_strings,
+    Arrays, Column, ColumnData, F32Vectors, FunctionInfo, MilvusType, PackedStrings, PluginInfo,
+    S8Vectors, Scalars, StringsBuilder, U8Vectors, pack_strings, unpack_strings,
 };
 pub use validator::{NamedColumn, ValidateRequest, Validator, Violation};
 

@@ -79,6 +79,138 @@ pub enum Scalars {
     F64s(Vec<f64>),
     /// VarChar, JSON text, sparse vectors as JSON text.
     Strings(Vec<String>),
+    /// The same as `Strings`, already in the interface's layout (see [`StringsBuilder`]):
+    /// no per-row allocation and no packing copy.
+    Packed(PackedStrings),
+}
+
+/// Strings as one UTF-8 buffer and `rows + 1` byte offsets (row `i` is
+/// `data[offsets[i]..offsets[i + 1]]`), the layout interface 0.2 carries and Arrow uses.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PackedStrings {
+    pub offsets: Vec<u32>,
+    pub data: String,
+}
+
+/// Builds a string column row by row into one buffer: append the pieces of a row
+/// (`push_str`, `push`, or `write!` through [`std::fmt::Write`]), then `finish_row`.
+///
+/// ```
+/// use milvus_ingest_sdk::StringsBuilder;
+/// let mut b = StringsBuilder::with_capacity(2, 16);
+/// b.push_str("hello");
+/// b.push(' ');
+/// b.push_str("world");
+/// b.truncate_row(8);
+/// b.finish_row();
+/// b.finish_row(); // an empty row
+/// let packed = b.finish();
+/// assert_eq!(packed.offsets, vec![0, 8, 8]);
+/// assert_eq!(packed.data, "hello wo");
+/// ```
+#[derive(Debug, Clone)]
+pub struct StringsBuilder {
+    packed: PackedStrings,
+    row_start: usize,
+}
+
+impl StringsBuilder {
+    /// Room for `rows` rows of `bytes` bytes in total.
+    pub fn with_capacity(rows: usize, bytes: usize) -> StringsBuilder {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        StringsBuilder {
+            packed: PackedStrings {
+                offsets,
+                data: String::with_capacity(bytes),
+            },
+            row_start: 0,
+        }
+    }
+
+    pub fn push_str(&mut self, s: &str) {
+        if s.len() <= 16 {
+            push_short(&mut self.packed.data, s);
+        } else {
+            self.packed.data.push_str(s);
+        }
+    }
+
+    pub fn push(&mut self, c: char) {
+        self.packed.data.push(c);
+    }
+
+    /// Bytes in the row being built.
+    pub fn row_len(&self) -> usize {
+        self.packed.data.len() - self.row_start
+    }
+
+    /// Cuts the row being built to at most `max` bytes, never inside a character.
+    pub fn truncate_row(&mut self, max: usize) {
+        let row = &self.packed.data[self.row_start..];
+        if row.len() > max {
+            let mut end = max;
+            while !row.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.packed.data.truncate(self.row_start + end);
+        }
+    }
+
+    /// Ends the row being built (an empty one if nothing was pushed).
+    pub fn finish_row(&mut self) {
+        self.row_start = self.packed.data.len();
+        self.packed.offsets.push(self.row_start as u32);
+    }
+
+    /// The rows finished so far (a row still being built is dropped).
+    pub fn finish(mut self) -> PackedStrings {
+        self.packed.data.truncate(self.row_start);
+        self.packed
+    }
+}
+
+/// Appends `s` (at most 16 bytes) with fixed-size word copies.
+///
+/// A variable-length copy compiles to WebAssembly's `memory.copy`, which wasmtime runs as a call
+/// into the host: for a word of a few bytes that call costs several times the copy. Two
+/// overlapping fixed-size loads and stores (8, 4 or 1 bytes wide) need no call.
+#[inline]
+fn push_short(data: &mut String, s: &str) {
+    let src = s.as_bytes();
+    let n = src.len();
+    debug_assert!(n <= 16);
+    // SAFETY: `s` is a whole `&str`, so the buffer stays UTF-8; the writes below stay within
+    // the `n` reserved bytes after the current length, which `set_len` then covers.
+    unsafe {
+        let buf = data.as_mut_vec();
+        buf.reserve(n);
+        let len = buf.len();
+        let dst = buf.as_mut_ptr().add(len);
+        if n >= 8 {
+            let head = u64::from_ne_bytes(src[..8].try_into().unwrap());
+            let tail = u64::from_ne_bytes(src[n - 8..].try_into().unwrap());
+            dst.cast::<u64>().write_unaligned(head);
+            dst.add(n - 8).cast::<u64>().write_unaligned(tail);
+        } else if n >= 4 {
+            let head = u32::from_ne_bytes(src[..4].try_into().unwrap());
+            let tail = u32::from_ne_bytes(src[n - 4..].try_into().unwrap());
+            dst.cast::<u32>().write_unaligned(head);
+            dst.add(n - 4).cast::<u32>().write_unaligned(tail);
+        } else if n > 0 {
+            *dst = src[0];
+            *dst.add(n / 2) = src[n / 2];
+            *dst.add(n - 1) = src[n - 1];
+        }
+        buf.set_len(len + n);
+    }
+}
+
+impl std::fmt::Write for StringsBuilder {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
 }
 
 /// Array fields: row `i` holds `lengths[i]` consecutive elements of `values`.
@@ -111,6 +243,11 @@ impl Column {
 
     pub fn strings(values: Vec<String>) -> Column {
         Column::new(ColumnData::Scalar(Scalars::Strings(values)))
+    }
+
+    /// A string column from a [`StringsBuilder`] (the cheapest way to return many strings).
+    pub fn packed_strings(values: PackedStrings) -> Column {
+        Column::new(ColumnData::Scalar(Scalars::Packed(values)))
     }
 
     pub fn float_vectors(dim: u32, values: Vec<f32>) -> Column {
@@ -217,6 +354,20 @@ pub fn unpack_strings(offsets: &[u32], data: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_pushes_copy_every_length() {
+        let text = "abcdefghijklmnopqrstuvwxyzé0123456789";
+        for n in 0..=text.len() {
+            let Some(piece) = text.get(..n) else { continue };
+            let mut b = StringsBuilder::with_capacity(1, 0);
+            b.push_str("x");
+            b.push_str(piece);
+            b.push_str(piece);
+            b.finish_row();
+            assert_eq!(b.finish().data, format!("x{piece}{piece}"));
+        }
+    }
 
     #[test]
     fn strings_pack_and_unpack() {

@@ -2,6 +2,7 @@
 //! native loops there, so the benchmark measures the plugin boundary and not the arithmetic.
 
 use milvus_ingest_sdk::prelude::*;
+use milvus_ingest_sdk::{PackedStrings, StringsBuilder};
 
 pub struct BenchGen;
 
@@ -10,17 +11,37 @@ const WORDS: &[&str] = &[
     "lantern", "copper", "window", "orbit", "pencil", "thunder", "velvet",
 ];
 
-/// Standard normal from two uniforms (Marsaglia polar, no trig).
-fn normal_pair(rng: &mut RowRng) -> (f32, f32) {
-    loop {
-        let u = rng.next_f64() * 2.0 - 1.0;
-        let v = rng.next_f64() * 2.0 - 1.0;
-        let s = u * u + v * v;
-        if s > 0.0 && s < 1.0 {
-            let m = (-2.0 * s.ln() / s).sqrt();
-            return ((u * m) as f32, (v * m) as f32);
-        }
+/// `rows` unit vectors of `dim` normal draws each, row-major, with the SDK's helpers. Kept out
+/// of `generate` (a small function of its own keeps its loop variables in registers) and
+/// written into a sized buffer rather than pushed (no length store and capacity check per
+/// value).
+#[inline(never)]
+fn unit_vectors(seed: u64, name: &str, first_row: u64, rows: usize, dim: usize) -> Vec<f32> {
+    let mut values = vec![0f32; dim * rows];
+    for (row, v) in (first_row..).zip(values.chunks_exact_mut(dim)) {
+        RowRng::for_row(seed, name, row).fill_normal(v);
+        milvus_ingest_sdk::vector::normalize(v);
     }
+    values
+}
+
+/// `rows` strings of random words, 16 to `max` bytes each, built in one buffer.
+#[inline(never)]
+fn words(seed: u64, name: &str, first_row: u64, rows: u32, max: usize) -> PackedStrings {
+    let mut out = StringsBuilder::with_capacity(rows as usize, rows as usize * (max + 16) / 2);
+    for row in first_row..first_row + u64::from(rows) {
+        let mut rng = RowRng::for_row(seed, name, row);
+        let target = 16 + rng.below((max - 16) as u64) as usize;
+        while out.row_len() < target {
+            if out.row_len() > 0 {
+                out.push(' ');
+            }
+            out.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+        }
+        out.truncate_row(max);
+        out.finish_row();
+    }
+    out.finish()
 }
 
 impl Generator for BenchGen {
@@ -40,45 +61,19 @@ impl Generator for BenchGen {
         match req.generator.as_str() {
             "unit-vectors" => {
                 let dim = req.field.dim.ok_or("no dim")? as usize;
-                let mut values = Vec::with_capacity(dim * req.row_count as usize);
-                for row in req.rows() {
-                    let mut rng = RowRng::for_row(req.seed, &req.field.name, row);
-                    let start = values.len();
-                    while values.len() < start + dim {
-                        let (a, b) = normal_pair(&mut rng);
-                        values.push(a);
-                        if values.len() < start + dim {
-                            values.push(b);
-                        }
-                    }
-                    let v = &mut values[start..];
-                    let norm = v
-                        .iter()
-                        .map(|x| x * x)
-                        .sum::<f32>()
-                        .sqrt()
-                        .max(f32::MIN_POSITIVE);
-                    v.iter_mut().for_each(|x| *x /= norm);
-                }
+                let values = unit_vectors(
+                    req.seed,
+                    &req.field.name,
+                    req.first_row,
+                    req.row_count as usize,
+                    dim,
+                );
                 Ok(Column::float_vectors(dim as u32, values))
             }
             "words" => {
                 let max = req.field.max_length.unwrap_or(256) as usize;
-                let mut out = Vec::with_capacity(req.row_count as usize);
-                for row in req.rows() {
-                    let mut rng = RowRng::for_row(req.seed, &req.field.name, row);
-                    let target = 16 + rng.below((max - 16) as u64) as usize;
-                    let mut s = String::with_capacity(target + 8);
-                    while s.len() < target {
-                        if !s.is_empty() {
-                            s.push(' ');
-                        }
-                        s.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
-                    }
-                    s.truncate(max);
-                    out.push(s);
-                }
-                Ok(Column::strings(out))
+                let words = words(req.seed, &req.field.name, req.first_row, req.row_count, max);
+                Ok(Column::packed_strings(words))
             }
             other => Err(format!("no generator `{other}`")),
         }
