@@ -221,7 +221,8 @@ fields:
 }
 
 /// Milvus' own readers on the cases: bulk import (upload, Import RPC, wait) of the JSON rows
-/// of cases 3 and 5 and of case 3's Parquet (`$meta` of `{}`) into Milvus 2.3.5, verified at
+/// of cases 3 and 5, of case 3's Parquet (`$meta` of `{}`) and of a BinaryVector Parquet
+/// (DELTA_BINARY_PACKED bytes) into Milvus 2.3.5, verified at
 /// full level against the same files. Case 2 there: 2.3's Import RPC cannot generate VarChar
 /// keys, so that import is refused before anything is created (insert above works).
 #[test]
@@ -268,6 +269,18 @@ fields:
   - {name: v, type: FloatVector, dim: 8}
 ",
     );
+    // Binary vectors are Parquet INT32 columns written DELTA_BINARY_PACKED (format/parquet.rs):
+    // Milvus' own reader must take them.
+    let binary = schema_file(
+        d,
+        "binary.yaml",
+        "collection_name: binary
+fields:
+  - {name: id, type: Int64, is_primary: true}
+  - {name: note, type: VarChar, max_length: 20}
+  - {name: bin, type: BinaryVector, dim: 128}
+",
+    );
     generate_json(d, &["--schema", &auto], "300", "json_auto");
     generate_json(d, &["--schema", &values], "900", "json_values");
     must(
@@ -280,6 +293,19 @@ fields:
             "900",
             "--out",
             "pq_values",
+            "--no-progress",
+        ],
+    );
+    must(
+        d,
+        &[
+            "generate",
+            "--schema",
+            &binary,
+            "-r",
+            "900",
+            "--out",
+            "pq_binary",
             "--no-progress",
         ],
     );
@@ -327,7 +353,7 @@ fields:
     let t = common::text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("VarChar auto_id primary key `pk`"), "{t}");
-    for data in ["json_values", "pq_values"] {
+    for data in ["json_values", "pq_values", "pq_binary"] {
         let collection = format!("fixes_imp23_{data}");
         let out = import(data, &collection);
         assert!(out.status.success(), "{}", common::text(&out));

@@ -15,7 +15,7 @@ use parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
 };
 use parquet::arrow::{ArrowSchemaConverter, add_encoded_arrow_schema_to_metadata};
-use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::basic::{Compression, Encoding, GzipLevel, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
@@ -128,13 +128,21 @@ impl ParquetLayout {
         if matches!(codec, Codec::Snappy | Codec::Lz4) {
             // Random f32 directions do not compress (snappy measured 0.999 on 768-d columns)
             // but compressing costs a pass and a buffer per page: the fast codecs skip them.
-            // zstd and gzip users asked for size, so they keep their codec everywhere.
+            // Byte vectors have no 8-bit physical type and are stored as INT32: PLAIN spends
+            // 4 bytes per byte and snappy took 44% of multimedia_content's CPU to halve that.
+            // Delta bit-packing gets about 1 byte per byte with no codec (profiled: CPU per
+            // row -33%, file -27%). zstd and gzip users asked for size, so they keep their
+            // codec and the default encodings everywhere.
             for slot in &slots {
-                if let Slot::Dense(d) = slot
-                    && d.element == Element::F32
-                {
+                if let Slot::Dense(d) = slot {
                     builder = builder
                         .set_column_compression(d.descr.path().clone(), Compression::UNCOMPRESSED);
+                    if d.element != Element::F32 {
+                        builder = builder.set_column_encoding(
+                            d.descr.path().clone(),
+                            Encoding::DELTA_BINARY_PACKED,
+                        );
+                    }
                 }
             }
         }
