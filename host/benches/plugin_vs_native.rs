@@ -27,7 +27,9 @@ use milvus_ingest::plugin::{PluginHost, PluginLimits};
 use milvus_ingest::schema::{DataType, Field, PluginRef};
 
 // ---- the guest's algorithm, natively (kept identical to plugins/sdk/src/rng.rs,
-// plugins/sdk/src/vector.rs and plugins/testing/bench-gen/src/lib.rs) ----
+// plugins/sdk/src/vector.rs and plugins/testing/bench-gen/src/lib.rs; `main` asserts both sides
+// give the same values). A copy, not a dependency: the SDK inherits its dependencies from the
+// plugins workspace, which Cargo cannot resolve from the host workspace. ----
 
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -120,6 +122,14 @@ const fn ln_series(c: f64) -> f64 {
     2.0 * z * sum
 }
 
+#[inline(always)]
+fn polar((u, v, s): (f64, f64, f64)) -> Option<(f64, f64)> {
+    (s > 0.0 && s < 1.0).then(|| {
+        let m = (-2.0 * ln(s) / s).sqrt();
+        (u * m, v * m)
+    })
+}
+
 impl RowRng {
     fn fill_normal(&mut self, out: &mut [f32]) {
         let n = out.len();
@@ -127,12 +137,13 @@ impl RowRng {
         while i < n {
             let first = self.candidate();
             let second = self.candidate();
-            for (u, v, s) in [first, second] {
-                if i < n && s > 0.0 && s < 1.0 {
-                    let m = (-2.0 * ln(s) / s).sqrt();
-                    out[i] = (u * m) as f32;
+            for candidate in [first, second] {
+                if i < n
+                    && let Some((a, b)) = polar(candidate)
+                {
+                    out[i] = a as f32;
                     if i + 1 < n {
-                        out[i + 1] = (v * m) as f32;
+                        out[i + 1] = b as f32;
                     }
                     i += 2;
                 }

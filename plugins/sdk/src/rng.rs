@@ -78,6 +78,16 @@ const fn ln_series(c: f64) -> f64 {
     2.0 * z * sum
 }
 
+/// Marsaglia's polar step: the two normal draws a candidate `(u, v, u^2 + v^2)` gives, or
+/// `None` when it falls outside the unit disc (or on its centre).
+#[inline(always)]
+fn polar((u, v, s): (f64, f64, f64)) -> Option<(f64, f64)> {
+    (s > 0.0 && s < 1.0).then(|| {
+        let m = (-2.0 * ln(s) / s).sqrt();
+        (u * m, v * m)
+    })
+}
+
 impl RowRng {
     /// The stream for one row of one field (use the field name as `key`).
     pub fn for_row(seed: u64, key: &str, row: u64) -> RowRng {
@@ -114,10 +124,8 @@ impl RowRng {
     /// `sqrt` per pair, no trigonometry; about 1.27 pairs of uniforms per call).
     pub fn normal_pair(&mut self) -> (f64, f64) {
         loop {
-            let (u, v, s) = self.candidate();
-            if s > 0.0 && s < 1.0 {
-                let m = (-2.0 * ln(s) / s).sqrt();
-                return (u * m, v * m);
+            if let Some(pair) = polar(self.candidate()) {
+                return pair;
             }
         }
     }
@@ -134,12 +142,13 @@ impl RowRng {
         while i < n {
             let first = self.candidate();
             let second = self.candidate();
-            for (u, v, s) in [first, second] {
-                if i < n && s > 0.0 && s < 1.0 {
-                    let m = (-2.0 * ln(s) / s).sqrt();
-                    out[i] = (u * m) as f32;
+            for candidate in [first, second] {
+                if i < n
+                    && let Some((a, b)) = polar(candidate)
+                {
+                    out[i] = a as f32;
                     if i + 1 < n {
-                        out[i + 1] = (v * m) as f32;
+                        out[i + 1] = b as f32;
                     }
                     i += 2;
                 }

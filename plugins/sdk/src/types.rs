@@ -331,15 +331,15 @@ impl PluginInfo {
 /// Packs strings into (offsets, bytes), the layout strings cross the boundary in.
 #[doc(hidden)]
 pub fn pack_strings(values: Vec<String>) -> (Vec<u32>, Vec<u8>) {
+    // Through the builder, so short values (enum labels, words) skip `memory.copy` too.
     let total: usize = values.iter().map(String::len).sum();
-    let mut offsets = Vec::with_capacity(values.len() + 1);
-    let mut data = Vec::with_capacity(total);
-    offsets.push(0);
-    for v in values {
-        data.extend_from_slice(v.as_bytes());
-        offsets.push(data.len() as u32);
+    let mut b = StringsBuilder::with_capacity(values.len(), total);
+    for v in &values {
+        b.push_str(v);
+        b.finish_row();
     }
-    (offsets, data)
+    let packed = b.finish();
+    (packed.offsets, packed.data.into_bytes())
 }
 
 /// The inverse of [`pack_strings`] (the host sends valid UTF-8 on valid offsets).
