@@ -190,6 +190,33 @@ fn float_vectors_are_unit_length_and_clusters_stay_tight() {
     assert!(directions.len() <= 3, "{} clusters", directions.len());
 }
 
+/// A spread of 1e20 used to overflow the squared norm, so every row came out all zeros.
+#[test]
+fn huge_clustered_spreads_still_give_unit_rows() {
+    let b = vectors(
+        r#"{"name": "c", "type": "FloatVector", "dim": 768,
+            "distribution": {"type": "clustered", "clusters": 4, "spread": 1e20}},
+           {"name": "h", "type": "Float16Vector", "dim": 64,
+            "distribution": {"type": "clustered", "clusters": 4, "spread": 1e30}}"#,
+    );
+    let c = b.column_by_name("c").unwrap().as_list::<i32>();
+    for i in 0..c.len() {
+        let row = c.value(i);
+        let v = row.as_primitive::<Float32Type>().values();
+        let norm: f32 = v.iter().map(|x| x * x).sum();
+        assert!((norm - 1.0).abs() < 1e-3, "row {i}: squared norm {norm}");
+    }
+    let h = b.column_by_name("h").unwrap().as_list::<i32>();
+    for i in 0..h.len() {
+        let row = h.value(i);
+        let bytes = row.as_primitive::<arrow_array::types::UInt8Type>().values();
+        assert!(
+            bytes.iter().any(|x| *x != 0),
+            "row {i} of the float16 field is all zero"
+        );
+    }
+}
+
 #[test]
 fn binary_int8_and_sparse_vectors_have_their_shapes() {
     let b = vectors(

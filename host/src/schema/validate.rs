@@ -581,8 +581,11 @@ fn check_value_controls(f: &Field, attr: &mut Attr<'_>) {
                 if *clusters == 0 {
                     attr("distribution", "clustered needs `clusters` >= 1".into());
                 }
-                if spread.is_some_and(|s| s < 0.0) {
-                    attr("distribution", "clustered `spread` must be >= 0".into());
+                if spread.is_some_and(|s| s < 0.0 || !s.is_finite()) {
+                    attr(
+                        "distribution",
+                        "clustered `spread` must be a finite number >= 0".into(),
+                    );
                 }
                 t.is_dense_vector()
             }

@@ -23,6 +23,11 @@ use super::fastrng::FastRng;
 /// Cluster centres above this many floats would dominate memory; such a schema is refused.
 const MAX_CENTRE_FLOATS: usize = 64 << 20;
 
+/// Above this per-component noise a clustered row is built as `centre / noise + z` instead of
+/// `centre + z * noise`. Below it the old form cannot overflow (|z| < 40, so a square stays under
+/// 1.6e15 per component) and keeps its values; above it the centre's share is below 1e-6 anyway.
+const SCALED_NOISE_ABOVE: f32 = 1e6;
+
 /// Int8 vectors hold a unit direction scaled so one component's std is about this.
 const INT8_STD: f32 = 32.0;
 
@@ -152,8 +157,18 @@ impl DenseVectors {
                 let c = rng.below(*clusters) as usize;
                 let centre = &centres[c * self.dim..(c + 1) * self.dim];
                 fill_normal(rng, row);
-                for (v, m) in row.iter_mut().zip(centre) {
-                    *v = m + *v * noise;
+                if *noise <= SCALED_NOISE_ABOVE {
+                    for (v, m) in row.iter_mut().zip(centre) {
+                        *v = m + *v * noise;
+                    }
+                } else {
+                    // `centre + z * noise` divided by `noise`: the same direction, but the sum
+                    // of squares in `normalize` can no longer overflow f32 (a spread of 1e20
+                    // made every row inf, then zero).
+                    let inv = 1.0 / noise;
+                    for (v, m) in row.iter_mut().zip(centre) {
+                        *v += m * inv;
+                    }
                 }
                 normalize(row);
             }
@@ -317,6 +332,36 @@ mod tests {
                 assert_eq!(row.len(), 33);
                 let norm: f32 = row.values().iter().map(|v| v * v).sum();
                 assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+            }
+        }
+    }
+
+    #[test]
+    fn huge_spreads_give_unit_rows_not_zeros() {
+        for spread in [1e6, 1e20, 3e38] {
+            let mut f = vector_field(DataType::FloatVector, 768);
+            f.distribution = Some(Distribution::Clustered {
+                clusters: 3,
+                spread: Some(spread),
+            });
+            let a = DenseVectors::new(&f, "v", &ctx())
+                .unwrap()
+                .generate(&req(50))
+                .unwrap();
+            let list = a.as_list::<i32>();
+            for i in 0..50 {
+                let row = list.value(i);
+                let row = row.as_primitive::<Float32Type>();
+                assert!(
+                    row.values().iter().all(|v| v.is_finite()),
+                    "spread {spread}"
+                );
+                let norm: f32 = row.values().iter().map(|v| v * v).sum();
+                assert!((norm - 1.0).abs() < 1e-4, "spread {spread}: norm {norm}");
+                assert!(
+                    row.values()[1..].iter().any(|v| *v != 0.0),
+                    "spread {spread}"
+                );
             }
         }
     }
