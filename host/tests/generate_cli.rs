@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{ok, pyarrow_check, repo_root, run_in};
+use common::{ok, pyarrow_check, repo_root, run_in, text};
 
 const BUILTINS: &[&str] = &[
     "simple",
@@ -414,6 +414,35 @@ fn preview_and_validate_only_write_nothing() {
     assert!(out.status.success());
     assert!(!d.join("p").exists());
     assert!(!d.join("output").exists());
+}
+
+/// `-r 0 --preview` used to exit 0 with a preview of one row; more than 100 rows were cut
+/// without a word.
+#[test]
+fn preview_refuses_zero_rows_and_says_when_it_shows_fewer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = |rows: &'static str| ["generate", "--builtin", "simple", "-r", rows, "--preview"];
+    let out = run_in(d, &args("0"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("--total-rows must be greater than 0"),
+        "{}",
+        text(&out)
+    );
+    assert!(out.stdout.is_empty(), "nothing is previewed");
+
+    let mut json = args("150").to_vec();
+    json.extend(["--output", "json"]);
+    let out = run_in(d, &json);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 100);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the first 100 of the 150 asked for"),
+        "{stderr}"
+    );
 }
 
 #[test]

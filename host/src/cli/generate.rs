@@ -438,6 +438,9 @@ fn report_validation(schema: &Schema, job: &Job, printer: &Printer) -> Result<()
     Ok(())
 }
 
+/// The most rows `--preview` renders; a table of more is not read by anyone.
+const PREVIEW_MAX_ROWS: u64 = 100;
+
 fn preview(
     schema: &Schema,
     args: &GenerateArgs,
@@ -445,7 +448,12 @@ fn preview(
     resolver: Option<&dyn GeneratorResolver>,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    let rows = args.total_rows.unwrap_or(5).clamp(1, 100);
+    // The same rule as a real run: a preview of 0 rows is not a smaller preview of something else.
+    if args.total_rows == Some(0) {
+        return Err(CliError::usage_msg("--total-rows must be greater than 0"));
+    }
+    let asked = args.total_rows.unwrap_or(5);
+    let rows = asked.min(PREVIEW_MAX_ROWS);
     settings.split = SplitRequest {
         total_rows: Some(rows),
         ..SplitRequest::default()
@@ -458,6 +466,11 @@ fn preview(
         printer.out(&format!("[{}]", String::from_utf8_lossy(&out)));
     } else {
         printer.out(&super::table::render_batch(schema, &batch));
+    }
+    if asked > rows {
+        printer.status(&format!(
+            "warning: a preview shows at most {PREVIEW_MAX_ROWS} rows: these are the first {rows} of the {asked} asked for"
+        ));
     }
     printer.status(&format!(
         "preview of {rows} row(s): nothing was written (drop --preview to generate)"
