@@ -2,6 +2,7 @@
 //! collection as it was. Against Milvus 2.3.5 from `scripts/services.sh up`.
 
 mod common;
+mod fault_proxy;
 mod milvus_common;
 
 use std::process::{Command, Stdio};
@@ -147,6 +148,124 @@ fn a_killed_insert_resumes_without_losing_or_duplicating_rows() {
         ],
     );
     assert_eq!(rows_in(&uri, name), 60000);
+}
+
+/// The documented bound for a server that stops answering: every attempt of one request
+/// shares its `--rpc-timeout` (10 s here), and no request is sent once one has failed (one
+/// that was sent took a deadline of its own: 20 s after the freeze).
+const FROZEN_BOUND: Duration = Duration::from_secs(16);
+
+/// Milvus frozen (as by SIGSTOP) in the middle of an insert: the command used to wait on
+/// (396 s and counting in the issue); it must end with exit 1 and a clear message within the
+/// bound, and `--resume` must then complete exactly.
+#[test]
+fn a_frozen_server_ends_the_insert_in_bounded_time_and_resume_is_exact() {
+    let uri = service_uri("MI_MILVUS23_URI");
+    let upstream = uri
+        .trim_start_matches("http://")
+        .parse()
+        .expect("MI_MILVUS23_URI is http://IP:PORT");
+    let proxy = fault_proxy::FreezeProxy::start(upstream);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    must(
+        dir,
+        &[
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "60000",
+            "--out",
+            "d",
+            "--no-progress",
+        ],
+    );
+    let name = "e2e_frozen_insert";
+    let progress = dir
+        .join("d")
+        .join(format!(".milvus-ingest-insert.{name}.progress"));
+    let mut child = Command::new(bin())
+        .args(["to-milvus", "insert", "d", "--uri", &proxy.uri()])
+        .args([
+            "--collection-name",
+            name,
+            "--drop-if-exists",
+            "--rpc-timeout",
+            "10",
+        ])
+        .args(["--batch-size", "300", "--concurrency", "4", "--no-progress"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while acked_requests(&progress) < 20 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "insert ended before the freeze"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "insert made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.freeze();
+    let frozen_at = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if frozen_at.elapsed() > Duration::from_secs(300) {
+            child.kill().unwrap();
+            panic!("the insert was still waiting 300 s after the server froze");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let waited = frozen_at.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        waited < FROZEN_BOUND,
+        "ended {waited:?} after the freeze: {stderr}"
+    );
+    assert!(stderr.contains("did not answer"), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    eprintln!("ended {waited:?} after the freeze:\n{stderr}");
+    // The server "restarts": the relay closes its connections and drops the requests it held,
+    // and a new one answers at the same address (the progress file names the URI).
+    let addr = proxy.addr;
+    drop(proxy);
+    std::thread::sleep(Duration::from_millis(500));
+    let proxy = fault_proxy::FreezeProxy::start_on(addr, upstream);
+    must(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            "d",
+            "--uri",
+            &proxy.uri(),
+            "--collection-name",
+            name,
+            "--resume",
+            "--no-progress",
+        ],
+    );
+    // Insert never deduplicates and count(*) counts every copy: exactly 60000 means no row
+    // was lost and none was inserted twice.
+    assert_eq!(rows_in(&uri, name), 60000);
+}
+
+fn acked_requests(progress: &std::path::Path) -> usize {
+    std::fs::read_to_string(progress)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("A "))
+        .count()
 }
 
 #[test]

@@ -54,7 +54,8 @@ pub struct ConnectArgs {
     /// Database (default: `default`).
     #[arg(long, env = "MILVUS_DB_NAME")]
     pub db_name: Option<String>,
-    /// Seconds each RPC may take.
+    /// Seconds one request may take, retries included. A server that stops answering ends
+    /// the command with an error after about this long (`--resume` continues an insert).
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub rpc_timeout: u64,
 }

@@ -25,6 +25,9 @@ use super::tls::{self, TlsOptions};
 /// Far above Milvus' 64 MB request limit, so the server (not tonic) decides what is too big.
 const MESSAGE_LIMIT: usize = 256 * 1024 * 1024;
 const DEFAULT_PORT: u16 = 19530;
+/// HTTP/2 keepalive: a ping every 20 s, the connection dropped 10 s after an unanswered one.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where and how to connect, as the user gave it (flags or `MILVUS_*` variables).
 #[derive(Debug, Clone)]
@@ -221,8 +224,15 @@ impl Client {
             })?
             .connect_timeout(Duration::from_secs(10))
             .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_while_idle(true);
+            // A server that stops answering (frozen, partitioned away) is noticed by the
+            // HTTP/2 keepalive within interval + timeout, and the connection is dropped. 20 s
+            // stays above the 5 s minimum ping interval Milvus' proxy enforces.
+            .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
+            .tcp_keepalive(Some(KEEPALIVE_INTERVAL))
+            // The backstop deadline of every call (each wrapper also sets its own).
+            .timeout(options.rpc_timeout);
         let channel = tls::connect(endpoint, &uri, &options.tls).await?;
         let raw = MilvusServiceClient::with_interceptor(
             channel,
@@ -392,6 +402,15 @@ impl Client {
                 feature: rpc.to_string(),
                 hint: "the server does not implement this RPC".to_string(),
             },
+            // The request's deadline passed (tonic reports its own timer as Cancelled
+            // "Timeout expired"): the deadline was the whole budget, so this is not retried.
+            code if is_deadline(code, status.message()) => MilvusError::NoAnswer {
+                uri: self.uri.clone(),
+                rpc,
+                seconds: self.rpc_timeout.as_secs(),
+                attempts: 1,
+                last: format!("{code:?}: {}", status.message()),
+            },
             code => MilvusError::Rpc {
                 rpc,
                 reason: format!("{code:?}: {}", status.message()),
@@ -406,6 +425,12 @@ impl Client {
             },
         }
     }
+}
+
+/// A deadline that passed, the server's (DeadlineExceeded) or our own timer's.
+fn is_deadline(code: tonic::Code, message: &str) -> bool {
+    code == tonic::Code::DeadlineExceeded
+        || (code == tonic::Code::Cancelled && message.contains("Timeout expired"))
 }
 
 #[cfg(test)]

@@ -67,6 +67,18 @@ pub enum MilvusError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The server stopped answering: every attempt of one request (`attempts`) ran into
+    /// the request's deadline of `seconds` (`--rpc-timeout`, retries included).
+    #[error(
+        "Milvus at {uri} did not answer {rpc} within {seconds} s (--rpc-timeout, {attempts} attempt(s)); last error: {last}"
+    )]
+    NoAnswer {
+        uri: String,
+        rpc: &'static str,
+        seconds: u64,
+        attempts: u32,
+        last: String,
+    },
     #[error("timed out after {seconds}s waiting for {what}")]
     Timeout { what: String, seconds: u64 },
     #[error("{0}")]

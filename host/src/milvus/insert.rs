@@ -25,6 +25,7 @@ use super::dataset::Dataset;
 use super::error::{MilvusError, Result};
 use super::progress::{Header, Previous, ProgressFile, progress_path, subtract};
 use super::query::{Pk, existing_pks};
+use super::retry::Retry;
 use crate::schema::{DataType, Schema};
 
 #[derive(Debug, Clone)]
@@ -204,6 +205,11 @@ pub async fn insert_dataset(
                 absorb(done.expect("insert task panicked"), &mut summary);
             }
         }
+        // A request that failed while this one waited for a slot stops the run: sending it
+        // anyway would add a whole deadline to a run against a server that stopped answering.
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         let (client, progress, name) = (client.clone(), Arc::clone(&progress), name.clone());
         let attempts = options.attempts.max(1);
         let schema = Arc::clone(&schema);
@@ -366,10 +372,9 @@ async fn send(
         num_rows: num_rows as u32,
         ..Default::default()
     };
-    let mut retries = 0u64;
-    let mut backoff = Duration::from_millis(250);
+    let mut retry = Retry::new(client, "Insert", attempts);
     loop {
-        let outcome = match client.raw().insert(client.request(request.clone())).await {
+        let outcome = match client.raw().insert(retry.request(request.clone())).await {
             Ok(resp) => {
                 let resp = resp.into_inner();
                 client.check("Insert", resp.status.as_ref()).and_then(|()| {
@@ -386,32 +391,51 @@ async fn send(
             }
             Err(status) => Err(client.grpc_error("Insert", status)),
         };
-        match outcome {
-            Ok(()) => return (rows, retries, progress.acked(job.file, job.start, job.end)),
-            Err(e) if e.is_transient() && (retries as u32) + 1 < attempts => {
-                retries += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+        let error = match outcome {
+            Ok(()) => {
+                let retries = u64::from(retry.retries());
+                return (rows, retries, progress.acked(job.file, job.start, job.end));
             }
-            Err(e) => {
-                let e = match e {
-                    MilvusError::Rpc {
-                        rpc,
-                        reason,
-                        transient,
-                    } => MilvusError::Rpc {
-                        rpc,
-                        reason: format!(
-                            "file #{} rows {}..{}: {reason}",
-                            job.file, job.start, job.end
-                        ),
-                        transient,
-                    },
-                    other => other,
-                };
-                return (rows, retries, Err(e));
-            }
+            Err(e) => e,
+        };
+        if let Err(e) = retry.failed(client, error).await {
+            let retries = u64::from(retry.retries());
+            return (
+                rows,
+                retries,
+                Err(in_range(e, job.file, job.start, job.end)),
+            );
         }
+    }
+}
+
+/// Names the file and rows of a failed request in its error.
+fn in_range(e: MilvusError, file: usize, start: u64, end: u64) -> MilvusError {
+    let at = format!("file #{file} rows {start}..{end}");
+    match e {
+        MilvusError::Rpc {
+            rpc,
+            reason,
+            transient,
+        } => MilvusError::Rpc {
+            rpc,
+            reason: format!("{at}: {reason}"),
+            transient,
+        },
+        MilvusError::NoAnswer {
+            uri,
+            rpc,
+            seconds,
+            attempts,
+            last,
+        } => MilvusError::NoAnswer {
+            uri,
+            rpc,
+            seconds,
+            attempts,
+            last: format!("{last} ({at})"),
+        },
+        other => other,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod json_reader;
 pub mod progress;
 pub mod query;
+pub mod retry;
 pub mod reverse;
 pub mod scan;
 pub mod tls;

@@ -6,7 +6,7 @@
 //! proxy would replace it with "now" under `Strong`), so the scan sees one state of the
 //! collection even while it is being written to.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use ::milvus::proto::common::{ConsistencyLevel, KeyValuePair};
 use ::milvus::proto::milvus::{DeleteRequest, InsertRequest, QueryRequest, UpsertRequest};
@@ -14,6 +14,7 @@ use ::milvus::proto::schema::FieldData;
 
 use super::client::Client;
 use super::error::{MilvusError, Result};
+use super::retry::Retry;
 
 /// Milvus hybrid timestamps keep the logical counter in the low 18 bits.
 const LOGICAL_BITS: u32 = 18;
@@ -113,7 +114,7 @@ pub enum Write {
 }
 
 /// Writes `fields` (`rows` rows) into `collection`, retrying transient failures with
-/// exponential backoff. Returns the number of retries.
+/// exponential backoff within one `--rpc-timeout` ([`Retry`]). Returns the number of retries.
 pub async fn write(
     client: &Client,
     collection: &str,
@@ -122,13 +123,16 @@ pub async fn write(
     how: Write,
     attempts: u32,
 ) -> Result<u32> {
-    let mut retries = 0u32;
-    let mut backoff = Duration::from_millis(250);
+    let rpc = match how {
+        Write::Insert => "Insert",
+        Write::Upsert => "Upsert",
+    };
+    let mut retry = Retry::new(client, rpc, attempts);
     loop {
         let outcome = match how {
             Write::Insert => client
                 .raw()
-                .insert(client.request(InsertRequest {
+                .insert(retry.request(InsertRequest {
                     db_name: client.db_name.clone(),
                     collection_name: collection.to_string(),
                     fields_data: fields.clone(),
@@ -144,7 +148,7 @@ pub async fn write(
                 }),
             Write::Upsert => client
                 .raw()
-                .upsert(client.request(UpsertRequest {
+                .upsert(retry.request(UpsertRequest {
                     db_name: client.db_name.clone(),
                     collection_name: collection.to_string(),
                     fields_data: fields.clone(),
@@ -160,13 +164,8 @@ pub async fn write(
                 }),
         };
         match outcome {
-            Ok(()) => return Ok(retries),
-            Err(e) if e.is_transient() && retries + 1 < attempts.max(1) => {
-                retries += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => return Err(e),
+            Ok(()) => return Ok(retry.retries()),
+            Err(e) => retry.failed(client, e).await?,
         }
     }
 }
