@@ -29,21 +29,7 @@ fn a_killed_insert_resumes_without_losing_or_duplicating_rows() {
     let uri = service_uri("MI_MILVUS23_URI");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    must(
-        dir,
-        &[
-            "generate",
-            "--builtin",
-            "simple",
-            "-r",
-            "60000",
-            "--rows-per-file",
-            "20000",
-            "--out",
-            "d",
-            "--no-progress",
-        ],
-    );
+    simple_60k(dir);
     let name = "e2e_resume";
     let progress = dir
         .join("d")
@@ -68,12 +54,7 @@ fn a_killed_insert_resumes_without_losing_or_duplicating_rows() {
     // Kill it once a good part (but not all) of the rows are acknowledged.
     let started = Instant::now();
     loop {
-        let acked = std::fs::read_to_string(&progress)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.starts_with("A "))
-            .count();
-        if acked >= 40 {
+        if acked_requests(&progress) >= 40 {
             break;
         }
         assert!(
@@ -168,19 +149,7 @@ fn a_frozen_server_ends_the_insert_in_bounded_time_and_resume_is_exact() {
     let proxy = fault_proxy::FreezeProxy::start(upstream);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    must(
-        dir,
-        &[
-            "generate",
-            "--builtin",
-            "simple",
-            "-r",
-            "60000",
-            "--out",
-            "d",
-            "--no-progress",
-        ],
-    );
+    simple_60k(dir);
     let name = "e2e_frozen_insert";
     let progress = dir
         .join("d")
@@ -260,6 +229,26 @@ fn a_frozen_server_ends_the_insert_in_bounded_time_and_resume_is_exact() {
     assert_eq!(rows_in(&uri, name), 60000);
 }
 
+/// 60,000 rows of `simple` in three files, in `dir/d`.
+fn simple_60k(dir: &std::path::Path) {
+    must(
+        dir,
+        &[
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "60000",
+            "--rows-per-file",
+            "20000",
+            "--out",
+            "d",
+            "--no-progress",
+        ],
+    );
+}
+
+/// Requests the progress file records as acknowledged.
 fn acked_requests(progress: &std::path::Path) -> usize {
     std::fs::read_to_string(progress)
         .unwrap_or_default()

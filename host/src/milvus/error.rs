@@ -113,6 +113,36 @@ impl MilvusError {
         )
     }
 
+    /// The same error with `at` (a file, a row range) in front of the server's reason, for
+    /// the request failures that carry one; other errors are returned as they are.
+    pub fn at(self, at: &str) -> MilvusError {
+        match self {
+            MilvusError::Rpc {
+                rpc,
+                reason,
+                transient,
+            } => MilvusError::Rpc {
+                rpc,
+                reason: format!("{at}: {reason}"),
+                transient,
+            },
+            MilvusError::NoAnswer {
+                uri,
+                rpc,
+                seconds,
+                attempts,
+                last,
+            } => MilvusError::NoAnswer {
+                uri,
+                rpc,
+                seconds,
+                attempts,
+                last: format!("{last} ({at})"),
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> MilvusError {
         MilvusError::Io {
             path: path.into(),

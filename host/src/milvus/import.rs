@@ -112,7 +112,7 @@ pub async fn submit(
                     .into_inner();
                 client
                     .check("Import", resp.status.as_ref())
-                    .map_err(|e| with_file(e, file))?;
+                    .map_err(|e| e.at(file))?;
                 for id in resp.tasks {
                     tasks.push(ImportTask {
                         api,
@@ -151,21 +151,6 @@ pub async fn submit(
         }
     }
     Ok(tasks)
-}
-
-fn with_file(e: MilvusError, file: &str) -> MilvusError {
-    match e {
-        MilvusError::Rpc {
-            rpc,
-            reason,
-            transient,
-        } => MilvusError::Rpc {
-            rpc,
-            reason: format!("{file}: {reason}"),
-            transient,
-        },
-        other => other,
-    }
 }
 
 /// Asks the server where `task` stands.

@@ -403,39 +403,12 @@ async fn send(
             return (
                 rows,
                 retries,
-                Err(in_range(e, job.file, job.start, job.end)),
+                Err(e.at(&format!(
+                    "file #{} rows {}..{}",
+                    job.file, job.start, job.end
+                ))),
             );
         }
-    }
-}
-
-/// Names the file and rows of a failed request in its error.
-fn in_range(e: MilvusError, file: usize, start: u64, end: u64) -> MilvusError {
-    let at = format!("file #{file} rows {start}..{end}");
-    match e {
-        MilvusError::Rpc {
-            rpc,
-            reason,
-            transient,
-        } => MilvusError::Rpc {
-            rpc,
-            reason: format!("{at}: {reason}"),
-            transient,
-        },
-        MilvusError::NoAnswer {
-            uri,
-            rpc,
-            seconds,
-            attempts,
-            last,
-        } => MilvusError::NoAnswer {
-            uri,
-            rpc,
-            seconds,
-            attempts,
-            last: format!("{last} ({at})"),
-        },
-        other => other,
     }
 }
 
