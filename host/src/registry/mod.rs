@@ -13,6 +13,7 @@
 mod artifact;
 mod auth;
 mod cache;
+mod catalog;
 mod client;
 mod dir;
 mod error;

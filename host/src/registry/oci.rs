@@ -20,12 +20,10 @@ use super::artifact::{
 };
 use super::auth::{Credentials, credentials_for};
 use super::cache::{BlobCache, sha256_digest};
+use super::catalog::Catalog;
 use super::error::RegistryError;
 use super::name::{PackageName, semver_tags};
 use super::reference::{RegistryRef, host_is_loopback};
-
-/// Repositories per catalog request.
-const CATALOG_PAGE: usize = 1000;
 
 /// A connection to one OCI registry (host plus repository prefix).
 pub struct OciRegistry {
@@ -114,20 +112,21 @@ impl OciRegistry {
         classify(e, what, self.reference.to_string())
     }
 
-    /// Package names under the prefix, from the registry's catalog (`GET /v2/_catalog`, read
-    /// in pages of 1000 repositories, the most registries serve at once).
+    /// Package names under the prefix, from the registry's catalog (`GET /v2/_catalog`, every
+    /// page: see `catalog`).
     pub fn packages(&self) -> Result<Vec<PackageName>, RegistryError> {
-        let mut repositories = Vec::new();
-        let mut last: Option<String> = None;
-        loop {
-            let page = self.catalog_page(last.as_deref())?;
-            let done = page.len() < CATALOG_PAGE;
-            last = page.last().cloned();
-            repositories.extend(page);
-            if done || last.is_none() {
-                break;
-            }
-        }
+        let scheme = if self.http { "http" } else { "https" };
+        let base = format!("{scheme}://{}", self.host);
+        let registry = self.reference.to_string();
+        let catalog = Catalog {
+            base: &base,
+            credentials: self.credentials.as_ref(),
+            registry: &registry,
+        };
+        let repositories = self
+            .runtime
+            .block_on(catalog.repositories())
+            ?;
         let mut out: Vec<PackageName> = repositories
             .iter()
             .filter_map(|r| r.strip_prefix(self.prefix.as_str()))
@@ -138,50 +137,6 @@ impl OciRegistry {
             .collect();
         out.sort();
         Ok(out)
-    }
-
-    fn catalog_page(&self, last: Option<&str>) -> Result<Vec<String>, RegistryError> {
-        let scheme = if self.http { "http" } else { "https" };
-        let url = format!("{scheme}://{}/v2/_catalog", self.host);
-        let registry = self.reference.to_string();
-        let remote = |message: String| RegistryError::Remote {
-            registry: registry.clone(),
-            message,
-        };
-        let body: serde_json::Value = self.runtime.block_on(async {
-            let mut query = vec![("n", CATALOG_PAGE.to_string())];
-            if let Some(l) = last {
-                query.push(("last", l.to_string()));
-            }
-            let mut req = reqwest::Client::new().get(&url).query(&query);
-            if let Some(c) = &self.credentials {
-                req = req.basic_auth(&c.username, Some(&c.password));
-            }
-            let resp = req.send().await.map_err(|e| remote(format!("{url}: {e}")))?;
-            match resp.status().as_u16() {
-                200 => {}
-                401 | 403 => {
-                    return Err(RegistryError::NotAuthorized {
-                        what: "the repository catalog".into(),
-                        registry: registry.clone(),
-                        detail: String::new(),
-                    });
-                }
-                code => {
-                    return Err(remote(format!(
-                        "{url}: HTTP {code} (the registry may not serve a catalog; `plugin info NAME` still works)"
-                    )));
-                }
-            }
-            resp.json().await.map_err(|e| remote(format!("{url}: {e}")))
-        })?;
-        Ok(body
-            .get("repositories")
-            .and_then(|r| r.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str().map(str::to_string))
-            .collect())
     }
 
     /// Semver tags of a package, ascending.
