@@ -15,6 +15,7 @@ mod auth;
 mod cache;
 mod catalog;
 mod client;
+mod cred_helper;
 mod dir;
 mod error;
 mod name;

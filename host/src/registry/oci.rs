@@ -34,6 +34,8 @@ pub struct OciRegistry {
     client: Client,
     auth: RegistryAuth,
     credentials: Option<Credentials>,
+    /// Why the credential helper the Docker config names gave nothing (see `auth::Lookup`).
+    credential_problem: Option<String>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -68,7 +70,8 @@ impl OciRegistry {
             user_agent: concat!("milvus-ingest/", env!("CARGO_PKG_VERSION")),
             ..Default::default()
         });
-        let credentials = credentials_for(host);
+        let lookup = credentials_for(host);
+        let credentials = lookup.credentials;
         let auth = match &credentials {
             Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
             None => RegistryAuth::Anonymous,
@@ -88,6 +91,7 @@ impl OciRegistry {
             client,
             auth,
             credentials,
+            credential_problem: lookup.problem,
             runtime,
         })
     }
@@ -109,7 +113,22 @@ impl OciRegistry {
     }
 
     fn classify(&self, e: OciDistributionError, what: String) -> RegistryError {
-        classify(e, what, self.reference.to_string())
+        self.explain(classify(e, what, self.reference.to_string()))
+    }
+
+    /// A refusal while the credential helper config.json names could not be run is that
+    /// helper's fault: say so, rather than advise `docker login`.
+    fn explain(&self, e: RegistryError) -> RegistryError {
+        match (e, &self.credential_problem) {
+            (RegistryError::NotAuthorized { what, registry, .. }, Some(problem)) => {
+                RegistryError::CredentialHelper {
+                    what,
+                    registry,
+                    problem: problem.clone(),
+                }
+            }
+            (e, _) => e,
+        }
     }
 
     /// Package names under the prefix, from the registry's catalog (`GET /v2/_catalog`, every
@@ -126,7 +145,7 @@ impl OciRegistry {
         let repositories = self
             .runtime
             .block_on(catalog.repositories())
-            ?;
+            .map_err(|e| self.explain(e))?;
         let mut out: Vec<PackageName> = repositories
             .iter()
             .filter_map(|r| r.strip_prefix(self.prefix.as_str()))
