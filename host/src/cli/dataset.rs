@@ -104,6 +104,12 @@ fn run_status(args: StatusArgs, printer: &Printer) -> Result<(), CliError> {
             }
         ));
     }
+    for s in report.shards.iter().filter(|s| s.error.is_some()) {
+        printer.status(&format!(
+            "failed for good: {}",
+            s.error.as_deref().unwrap_or("")
+        ));
+    }
     for f in &report.foreign {
         printer.status(&format!("warning: {f}"));
     }

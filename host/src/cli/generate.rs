@@ -188,6 +188,16 @@ struct Summary<'a> {
 }
 
 pub fn run(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
+    // A shard that fails for good says so where `dataset finalize --wait` looks.
+    let recorder = super::generate_shard::FailureRecorder::new(&args)?;
+    let result = run_generate(args, printer);
+    if let (Some(recorder), Err(e)) = (recorder, &result) {
+        recorder.record(e, printer);
+    }
+    result
+}
+
+fn run_generate(args: GenerateArgs, printer: &Printer) -> Result<(), CliError> {
     let store = SchemaStore::for_user();
     let source = match (&args.schema, &args.builtin) {
         (Some(path), _) => SchemaSource::File(path.clone()),

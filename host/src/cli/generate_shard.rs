@@ -14,10 +14,11 @@ use super::printer::Printer;
 use super::progress::Bar;
 use crate::generate::job::Job;
 use crate::schema::Schema;
+use crate::shard::failure::{ShardFailure, failure_name, final_attempt};
 use crate::shard::run::{ShardRunError, run_shard};
 use crate::shard::target::Target;
 use crate::shard::{ShardError, ShardLayout, ShardSpec};
-use crate::storage::Location;
+use crate::storage::{Location, StorageOptions};
 
 impl From<ShardError> for CliError {
     fn from(e: ShardError) -> CliError {
@@ -25,6 +26,9 @@ impl From<ShardError> for CliError {
             ShardError::Storage(s) => s.into(),
             ShardError::Incomplete { .. } => CliError::failure(e).with_hint(
                 "run the missing shards (the same command with their --shard I/N); `dataset status` shows what is done",
+            ),
+            ShardError::FailedForGood { .. } => CliError::failure(e).with_hint(
+                "fix the cause, then re-run those shards (the same command with their --shard I/N, or apply the Job again) and finalize",
             ),
             e if e.is_usage() => CliError::usage(e),
             e => CliError::failure(e),
@@ -37,6 +41,53 @@ impl From<ShardRunError> for CliError {
         match e {
             ShardRunError::Shard(e) => e.into(),
             ShardRunError::Generate(e) => e.into(),
+        }
+    }
+}
+
+/// Writes the failure marker of a shard that failed for good (`shard::failure`), so that
+/// `dataset finalize --wait` stops waiting for it.
+pub struct FailureRecorder {
+    spec: ShardSpec,
+    out: PathBuf,
+    storage: StorageOptions,
+}
+
+impl FailureRecorder {
+    /// `None` for a whole dataset, or a shard without `--out` (nothing waits on a default
+    /// directory). Errors are the shard flags' own (bad input).
+    pub fn new(args: &GenerateArgs) -> Result<Option<FailureRecorder>, CliError> {
+        let (Some(spec), Some(out)) = (spec(args)?, &args.out) else {
+            return Ok(None);
+        };
+        Ok(Some(FailureRecorder {
+            spec,
+            out: out.clone(),
+            storage: args.storage.options(),
+        }))
+    }
+
+    /// Records `error` when this attempt is the index's last. Best effort: the error itself is
+    /// what the user must see, so a marker that cannot be written is only mentioned.
+    pub fn record(&self, error: &CliError, printer: &Printer) {
+        let (last, attempts) = final_attempt(error.code, |k| std::env::var(k).ok());
+        if !last {
+            return;
+        }
+        let failure = ShardFailure::new(self.spec, error.code, &error.error.to_string(), attempts);
+        let name = failure_name(self.spec.index, self.spec.count);
+        let written = Location::parse(&self.out.to_string_lossy())
+            .map_err(ShardError::from)
+            .and_then(|location| Target::open(&location, &self.storage, true))
+            .and_then(|target| {
+                let bytes = serde_json::to_vec_pretty(&failure).expect("failure serialises");
+                target.put(&name, &bytes).map(|_| ())
+            });
+        if let Err(e) = written {
+            printer.status(&format!(
+                "could not record the failure of shard {} in {}: {e}",
+                self.spec, name
+            ));
         }
     }
 }
@@ -91,6 +142,8 @@ pub fn run(
     let location = Location::parse(&out.to_string_lossy())?;
     let target = Target::open(&location, &args.storage.options(), true)?;
     let outcome = run_shard(&target, job, &layout, spec, args.force, bar, cancel)?;
+    // A failure recorded by an earlier attempt (then fixed and re-run) no longer holds.
+    let _ = target.delete(&failure_name(spec.index, spec.count));
     let m = &outcome.manifest;
     let summary = Summary {
         status: "ok",

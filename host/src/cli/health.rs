@@ -1,7 +1,9 @@
 //! `health`: run the health checks and print them as a table, JSON (the seed script's layout)
 //! or Prometheus text. Exit codes follow the seed script: 0 HEALTHY, 1 DEGRADED, 2 UNHEALTHY;
 //! bad flags also exit 2 (so a monitor treats a broken invocation as unhealthy, never healthy).
+//! `--textfile` also writes the Prometheus text to a file, replaced atomically on every run.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -46,6 +48,33 @@ pub struct HealthArgs {
     /// table, json or prometheus (default: table, or json with --output json).
     #[arg(long, value_enum)]
     pub format: Option<HealthFormat>,
+    /// Also write the Prometheus text to this file (node-exporter's textfile collector, e.g.
+    /// /var/lib/node_exporter/kb.prom): written to a temporary file beside it and renamed over
+    /// it on every run, whatever the status.
+    #[arg(long, value_name = "PATH")]
+    pub textfile: Option<PathBuf>,
+}
+
+/// The textfile's directory must exist (checked before anything runs: a bad path is bad input).
+fn check_textfile(path: &Path) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if path.file_name().is_none() || path.is_dir() {
+        return Err(CliError::usage_msg(format!(
+            "--textfile {}: expected a file path, e.g. /var/lib/node_exporter/kb.prom",
+            path.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(CliError::usage_msg(format!(
+            "--textfile {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 fn threshold(ms: f64, flag: &str) -> Result<Duration, CliError> {
@@ -58,6 +87,9 @@ fn threshold(ms: f64, flag: &str) -> Result<Duration, CliError> {
 }
 
 pub fn run(args: HealthArgs, printer: &Printer) -> Result<(), CliError> {
+    if let Some(path) = &args.textfile {
+        check_textfile(path)?;
+    }
     let connect = args.connect.options()?;
     let options = HealthOptions {
         connect,
@@ -81,6 +113,16 @@ pub fn run(args: HealthArgs, printer: &Printer) -> Result<(), CliError> {
         HealthFormat::Json => printer.json(&report),
         HealthFormat::Prometheus => printer.out(prometheus::render(&report).trim_end()),
         HealthFormat::Table => printer.out(&render(&report)),
+    }
+    if let Some(path) = &args.textfile
+        && let Err(e) = prometheus::write_textfile(path, &prometheus::render(&report))
+    {
+        // Never exit better than the collection is: an unhealthy one stays 2.
+        return Err(CliError {
+            error: anyhow::anyhow!("--textfile {}: cannot write it: {e}", path.display()),
+            code: report.overall_status.exit_code().max(1),
+            hint: None,
+        });
     }
     match report.overall_status {
         Overall::Healthy => Ok(()),

@@ -12,10 +12,10 @@ use super::size::parse_size;
 use crate::generate::job::{Job, JobSettings, OutputFormat};
 use crate::generate::plan::SplitRequest;
 use crate::schema::{SchemaSource, SchemaStore};
-use crate::shard::ShardLayout;
 use crate::shard::k8s::{
     DEFAULT_IMAGE, DEFAULT_SECRET, JobRequest, SCHEMA_DIR, SchemaFile, documents, job_name, render,
 };
+use crate::shard::{ShardLayout, ShardSpec};
 use crate::storage::Location;
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +126,13 @@ fn job(args: JobArgs, printer: &Printer) -> Result<(), CliError> {
         )));
     }
     let shards = args.completions.unwrap_or(args.parallelism);
+    // Each pod checks its shard count on start; a count it refuses would make every pod exit 2,
+    // so refuse it here, with the pods' words, before anything is printed.
+    let flag = match args.completions {
+        Some(n) => format!("--completions {n}"),
+        None => format!("--parallelism {shards} (the completions without --completions)"),
+    };
+    ShardSpec::new(0, shards, &flag)?;
     let store = SchemaStore::for_user();
     let (source, shipped) = match (&args.schema, &args.builtin) {
         (Some(path), _) => (SchemaSource::File(path.clone()), Some(path.clone())),

@@ -78,6 +78,10 @@ impl Overall {
 pub struct HealthReport {
     /// RFC 3339, local time.
     pub timestamp: String,
+    /// The same instant in seconds since the Unix epoch (the Prometheus timestamp gauge); not
+    /// in the JSON, which keeps the seed script's layout.
+    #[serde(skip)]
+    pub unix_seconds: f64,
     pub collection: String,
     /// Check name -> `{status, ...figures}`, in the order they ran.
     pub checks: Map<String, Value>,
@@ -133,8 +137,10 @@ pub async fn health_check(options: &HealthOptions) -> HealthReport {
     } else {
         Overall::Degraded
     };
+    let now = chrono::Local::now();
     HealthReport {
-        timestamp: chrono::Local::now().to_rfc3339(),
+        timestamp: now.to_rfc3339(),
+        unix_seconds: now.timestamp_micros() as f64 / 1e6,
         collection: options.collection.clone(),
         checks,
         overall_status: overall,

@@ -1,6 +1,11 @@
 //! A health report in the Prometheus text exposition format (version 0.0.4), for the
-//! node-exporter textfile collector: write it to `DIR/milvus_health.prom.tmp` and rename it to
-//! `DIR/milvus_health.prom` so the collector never reads half a file.
+//! node-exporter textfile collector. [`write_textfile`] writes it to a hidden temporary file in
+//! the target's directory and renames it over the target, so the collector never reads half a
+//! file; `health --textfile` does so whatever the status, so an unhealthy collection is never
+//! shown with its last healthy figures.
+
+use std::io::Write;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -51,6 +56,15 @@ pub fn render(report: &HealthReport) -> String {
         "milvus_ingest_health_status",
         &[],
         f64::from(report.overall_status.exit_code()),
+    );
+    out.family(
+        "milvus_ingest_health_timestamp_seconds",
+        "When the checks ran, in seconds since the Unix epoch (alert when it stops moving).",
+    );
+    out.sample(
+        "milvus_ingest_health_timestamp_seconds",
+        &[],
+        report.unix_seconds,
     );
     out.family(
         "milvus_ingest_health_check_status",
@@ -139,6 +153,23 @@ pub fn render(report: &HealthReport) -> String {
     out.text
 }
 
+/// Writes `text` to `path` through a temporary sibling (`.NAME.tmp-PID`, which the textfile
+/// collector ignores: it reads `*.prom` only), synced and then renamed over `path`. On error the
+/// temporary file is removed and `path` is left as it was.
+pub fn write_textfile(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = crate::fsutil::temp_sibling(path);
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +186,7 @@ mod tests {
         });
         let report = HealthReport {
             timestamp: "t".into(),
+            unix_seconds: 1_700_000_000.25,
             collection: "a\"b".into(),
             checks: checks.as_object().unwrap().clone(),
             overall_status: Overall::Degraded,
@@ -165,6 +197,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("check=\"data_integrity\"} 1\n"), "{text}");
+        assert!(
+            text.contains(
+                "milvus_ingest_health_timestamp_seconds{collection=\"a\\\"b\"} 1700000000.25\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("milvus_ingest_health_response_seconds{collection=\"a\\\"b\",check=\"connection\"} 0.0125\n"), "{text}");
         assert!(text.contains("milvus_ingest_health_loaded{collection=\"a\\\"b\"} 1\n"));
         assert!(

@@ -23,6 +23,14 @@ pub enum RegistryError {
         registry: String,
         detail: String,
     },
+    /// The registry wants credentials, and the credential helper the Docker config names for
+    /// it could not give them (not on PATH, or it failed).
+    #[error("registry {registry} refused access to {what}: not authorized, and {problem}")]
+    CredentialHelper {
+        what: String,
+        registry: String,
+        problem: String,
+    },
     /// Bytes whose sha256 is not the digest they were fetched or locked under.
     #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
     DigestMismatch {
@@ -127,6 +135,9 @@ impl RegistryError {
             ),
             RegistryError::NotAuthorized { .. } => Some(
                 "log in with `docker login HOST` (credentials are read from ~/.docker/config.json) or set MILVUS_INGEST_REGISTRY_USERNAME and MILVUS_INGEST_REGISTRY_PASSWORD".into(),
+            ),
+            RegistryError::CredentialHelper { .. } => Some(
+                "install that helper (or put its directory on PATH) so `docker-credential-NAME get` runs, or change credHelpers/credsStore in the Docker config".into(),
             ),
             RegistryError::NoMatchingVersion { .. } => {
                 Some("loosen the requirement, or publish a matching version".into())

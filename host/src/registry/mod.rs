@@ -13,7 +13,9 @@
 mod artifact;
 mod auth;
 mod cache;
+mod catalog;
 mod client;
+mod cred_helper;
 mod dir;
 mod error;
 mod name;

@@ -20,12 +20,10 @@ use super::artifact::{
 };
 use super::auth::{Credentials, credentials_for};
 use super::cache::{BlobCache, sha256_digest};
+use super::catalog::Catalog;
 use super::error::RegistryError;
 use super::name::{PackageName, semver_tags};
 use super::reference::{RegistryRef, host_is_loopback};
-
-/// Repositories per catalog request.
-const CATALOG_PAGE: usize = 1000;
 
 /// A connection to one OCI registry (host plus repository prefix).
 pub struct OciRegistry {
@@ -36,6 +34,8 @@ pub struct OciRegistry {
     client: Client,
     auth: RegistryAuth,
     credentials: Option<Credentials>,
+    /// Why the credential helper the Docker config names gave nothing (see `auth::Lookup`).
+    credential_problem: Option<String>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -70,7 +70,8 @@ impl OciRegistry {
             user_agent: concat!("milvus-ingest/", env!("CARGO_PKG_VERSION")),
             ..Default::default()
         });
-        let credentials = credentials_for(host);
+        let lookup = credentials_for(host);
+        let credentials = lookup.credentials;
         let auth = match &credentials {
             Some(c) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
             None => RegistryAuth::Anonymous,
@@ -90,6 +91,7 @@ impl OciRegistry {
             client,
             auth,
             credentials,
+            credential_problem: lookup.problem,
             runtime,
         })
     }
@@ -111,23 +113,39 @@ impl OciRegistry {
     }
 
     fn classify(&self, e: OciDistributionError, what: String) -> RegistryError {
-        classify(e, what, self.reference.to_string())
+        self.explain(classify(e, what, self.reference.to_string()))
     }
 
-    /// Package names under the prefix, from the registry's catalog (`GET /v2/_catalog`, read
-    /// in pages of 1000 repositories, the most registries serve at once).
-    pub fn packages(&self) -> Result<Vec<PackageName>, RegistryError> {
-        let mut repositories = Vec::new();
-        let mut last: Option<String> = None;
-        loop {
-            let page = self.catalog_page(last.as_deref())?;
-            let done = page.len() < CATALOG_PAGE;
-            last = page.last().cloned();
-            repositories.extend(page);
-            if done || last.is_none() {
-                break;
+    /// A refusal while the credential helper config.json names could not be run is that
+    /// helper's fault: say so, rather than advise `docker login`.
+    fn explain(&self, e: RegistryError) -> RegistryError {
+        match (e, &self.credential_problem) {
+            (RegistryError::NotAuthorized { what, registry, .. }, Some(problem)) => {
+                RegistryError::CredentialHelper {
+                    what,
+                    registry,
+                    problem: problem.clone(),
+                }
             }
+            (e, _) => e,
         }
+    }
+
+    /// Package names under the prefix, from the registry's catalog (`GET /v2/_catalog`, every
+    /// page: see `catalog`).
+    pub fn packages(&self) -> Result<Vec<PackageName>, RegistryError> {
+        let scheme = if self.http { "http" } else { "https" };
+        let base = format!("{scheme}://{}", self.host);
+        let registry = self.reference.to_string();
+        let catalog = Catalog {
+            base: &base,
+            credentials: self.credentials.as_ref(),
+            registry: &registry,
+        };
+        let repositories = self
+            .runtime
+            .block_on(catalog.repositories())
+            .map_err(|e| self.explain(e))?;
         let mut out: Vec<PackageName> = repositories
             .iter()
             .filter_map(|r| r.strip_prefix(self.prefix.as_str()))
@@ -138,50 +156,6 @@ impl OciRegistry {
             .collect();
         out.sort();
         Ok(out)
-    }
-
-    fn catalog_page(&self, last: Option<&str>) -> Result<Vec<String>, RegistryError> {
-        let scheme = if self.http { "http" } else { "https" };
-        let url = format!("{scheme}://{}/v2/_catalog", self.host);
-        let registry = self.reference.to_string();
-        let remote = |message: String| RegistryError::Remote {
-            registry: registry.clone(),
-            message,
-        };
-        let body: serde_json::Value = self.runtime.block_on(async {
-            let mut query = vec![("n", CATALOG_PAGE.to_string())];
-            if let Some(l) = last {
-                query.push(("last", l.to_string()));
-            }
-            let mut req = reqwest::Client::new().get(&url).query(&query);
-            if let Some(c) = &self.credentials {
-                req = req.basic_auth(&c.username, Some(&c.password));
-            }
-            let resp = req.send().await.map_err(|e| remote(format!("{url}: {e}")))?;
-            match resp.status().as_u16() {
-                200 => {}
-                401 | 403 => {
-                    return Err(RegistryError::NotAuthorized {
-                        what: "the repository catalog".into(),
-                        registry: registry.clone(),
-                        detail: String::new(),
-                    });
-                }
-                code => {
-                    return Err(remote(format!(
-                        "{url}: HTTP {code} (the registry may not serve a catalog; `plugin info NAME` still works)"
-                    )));
-                }
-            }
-            resp.json().await.map_err(|e| remote(format!("{url}: {e}")))
-        })?;
-        Ok(body
-            .get("repositories")
-            .and_then(|r| r.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str().map(str::to_string))
-            .collect())
     }
 
     /// Semver tags of a package, ascending.

@@ -14,6 +14,12 @@ pub enum ShardError {
         count: u32,
         missing: Vec<u32>,
     },
+    /// Shards that failed for good (their failure markers; see `failure`): waiting is pointless.
+    #[error("{location}: {} shard(s) failed for good, so the dataset cannot be finalized:\n  {}", .failures.len(), .failures.join("\n  "))]
+    FailedForGood {
+        location: String,
+        failures: Vec<String>,
+    },
     /// Manifests or files contradict each other or what is in the bucket.
     #[error("{location} is not consistent:\n  {}", .problems.join("\n  "))]
     Inconsistent {

@@ -274,6 +274,13 @@ pub fn finalize(
         if missing.is_empty() {
             break g;
         }
+        // A shard that failed for good never comes: stop waiting now, naming it.
+        if !g.failures.is_empty() {
+            return Err(ShardError::FailedForGood {
+                location,
+                failures: g.failures.values().map(|f| f.describe()).collect(),
+            });
+        }
         match wait {
             Some(limit) if started.elapsed() + poll <= limit => std::thread::sleep(poll),
             _ => {

@@ -7,6 +7,7 @@
 
 use serde_json::{Value, json};
 
+use super::failure::{FAILURE_COUNT_ANNOTATION, FAILURES_VAR, RETRIES_VAR, USAGE_EXIT};
 use super::spec::COUNT_VARS;
 
 /// Image the manifest runs when `--image` is not given: built from the repository's
@@ -220,6 +221,20 @@ pub fn shard_args(req: &JobRequest) -> Vec<String> {
     args
 }
 
+/// Bad input (exit 2) never succeeds on a retry: `on_bad_input` (`FailIndex` for the shards,
+/// `FailJob` for finalize) ends it at once. A pod evicted or preempted (condition
+/// `DisruptionTarget`) did nothing wrong: `Ignore` keeps it from using up the retries.
+/// Needs `restartPolicy: Never` (see `pod_spec`); `FailIndex` needs `backoffLimitPerIndex`.
+fn pod_failure_policy(container: &str, on_bad_input: &str) -> Value {
+    json!({"rules": [
+        {
+            "action": on_bad_input,
+            "onExitCodes": {"containerName": container, "operator": "In", "values": [USAGE_EXIT]},
+        },
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+    ]})
+}
+
 /// The documents of the manifest, in apply order: the schema ConfigMap (with `--schema`), the
 /// Indexed Job, the finalize Job.
 pub fn documents(req: &JobRequest) -> Vec<Value> {
@@ -238,8 +253,16 @@ pub fn documents(req: &JobRequest) -> Vec<Value> {
         req,
         "generate",
         shard_args(req),
-        // Kubernetes sets JOB_COMPLETION_INDEX in every pod; the count is ours to pass.
-        vec![json!({"name": COUNT_VARS[0], "value": req.shards.to_string()})],
+        // Kubernetes sets JOB_COMPLETION_INDEX in every pod; the count is ours to pass. The
+        // index's failures so far and its retries tell a pod whether its failure is the last
+        // (then it leaves a failure marker, and finalize stops waiting: see shard::failure).
+        vec![
+            json!({"name": COUNT_VARS[0], "value": req.shards.to_string()}),
+            json!({"name": FAILURES_VAR, "valueFrom": {"fieldRef": {
+                "fieldPath": format!("metadata.annotations['{FAILURE_COUNT_ANNOTATION}']"),
+            }}}),
+            json!({"name": RETRIES_VAR, "value": req.backoff_limit_per_index.to_string()}),
+        ],
         json!({"cpu": req.workers.to_string(), "memory": memory}),
         json!({"memory": limit}),
     );
@@ -252,6 +275,7 @@ pub fn documents(req: &JobRequest) -> Vec<Value> {
             "completions": req.shards,
             "parallelism": req.parallelism.min(req.shards),
             "backoffLimitPerIndex": req.backoff_limit_per_index,
+            "podFailurePolicy": pod_failure_policy("generate", "FailIndex"),
             "template": {
                 "metadata": {"labels": labels(req, "generate")},
                 "spec": pod_spec(req, shard),
@@ -288,6 +312,7 @@ pub fn documents(req: &JobRequest) -> Vec<Value> {
         "spec": {
             "completions": 1,
             "backoffLimit": 3,
+            "podFailurePolicy": pod_failure_policy("finalize", "FailJob"),
             // Waits for the shards; give up a little after its own --wait would.
             "activeDeadlineSeconds": req.finalize_wait + 600,
             "template": {
@@ -362,6 +387,11 @@ mod tests {
         assert_eq!(spec["completions"], 64);
         assert_eq!(spec["parallelism"], 16);
         assert_eq!(spec["backoffLimitPerIndex"], 3);
+        let rules = &spec["podFailurePolicy"]["rules"];
+        assert_eq!(rules[0]["action"], "FailIndex");
+        assert_eq!(rules[0]["onExitCodes"]["values"], json!([2]));
+        assert_eq!(rules[1]["action"], "Ignore");
+        assert_eq!(rules[1]["onPodConditions"][0]["type"], "DisruptionTarget");
         let pod = &spec["template"]["spec"];
         assert_eq!(pod["restartPolicy"], "Never");
         let c = &pod["containers"][0];

@@ -10,6 +10,7 @@
 //!   shard wrote, with sizes and digests.
 //! - [`digest_sink`]: a [`crate::format::Sink`] wrapper that hashes what it writes.
 //! - [`target`]: the location a shard writes to and `finalize` reads (local or object store).
+//! - [`failure`]: the marker a shard that failed for good leaves, so finalize stops waiting.
 //! - [`status`]: `dataset status`; [`finalize`]: `dataset finalize`.
 //! - [`k8s`]: the Kubernetes Indexed Job manifest that runs the shards.
 //!
@@ -18,6 +19,7 @@
 
 pub mod digest_sink;
 pub mod error;
+pub mod failure;
 pub mod finalize;
 pub mod k8s;
 pub mod layout;

@@ -7,6 +7,7 @@ use object_store::ObjectMeta;
 use serde::Serialize;
 
 use super::error::ShardError;
+use super::failure::{ShardFailure, failure_name};
 use super::layout::file_range;
 use super::manifest::{DatasetIdentity, ShardManifest, parse_manifest_name};
 use super::target::Target;
@@ -21,6 +22,8 @@ pub struct Gathered {
     /// Manifests of other settings, or unreadable ones: (name, why).
     pub foreign: Vec<(String, String)>,
     pub listing: HashMap<String, ObjectMeta>,
+    /// Failure markers of shards that have no manifest (a manifest wins over a marker).
+    pub failures: BTreeMap<u32, ShardFailure>,
 }
 
 /// Lists the location and reads every shard manifest in it. The dataset is the one of the most
@@ -67,19 +70,46 @@ pub fn gather(target: &Target) -> Result<Gathered, ShardError> {
             ));
         }
     }
+    let failures = read_failures(target, &listing, identity.as_ref(), &manifests)?;
     Ok(Gathered {
         manifests,
         identity,
         foreign,
         listing,
+        failures,
     })
+}
+
+/// The failure markers of the dataset's shards that have no manifest.
+fn read_failures(
+    target: &Target,
+    listing: &HashMap<String, ObjectMeta>,
+    identity: Option<&DatasetIdentity>,
+    manifests: &BTreeMap<u32, ShardManifest>,
+) -> Result<BTreeMap<u32, ShardFailure>, ShardError> {
+    let Some(id) = identity else {
+        return Ok(BTreeMap::new());
+    };
+    let names: Vec<String> = (0..id.shard_count)
+        .filter(|i| !manifests.contains_key(i))
+        .map(|i| failure_name(i, id.shard_count))
+        .filter(|n| listing.contains_key(n))
+        .collect();
+    Ok(target
+        .read_many(&names)?
+        .into_iter()
+        .flatten()
+        .filter_map(|b| serde_json::from_slice::<ShardFailure>(&b).ok())
+        .map(|f| (f.index, f))
+        .collect())
 }
 
 /// One shard's state.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShardState {
     pub index: u32,
-    /// `done`, `partial` (some of its files exist, no manifest yet) or `missing`.
+    /// `done`, `failed` (failed for good: see `failure`), `partial` (some of its files exist,
+    /// no manifest yet) or `missing`.
     pub state: &'static str,
     pub files: usize,
     pub files_expected: usize,
@@ -89,6 +119,9 @@ pub struct ShardState {
     pub seconds: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<u64>,
+    /// Why a `failed` shard failed (exit code, attempts, first line of the error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +131,8 @@ pub struct StatusReport {
     pub shard_count: u32,
     pub done: usize,
     pub missing: Vec<u32>,
+    /// Missing shards that failed for good (a subset of `missing`).
+    pub failed: Vec<u32>,
     pub total_rows: u64,
     pub rows_done: u64,
     pub bytes_done: u64,
@@ -123,6 +158,7 @@ fn status_of(g: &Gathered, location: &str, url: impl Fn(&str) -> String) -> Stat
         shard_count: g.identity.as_ref().map_or(0, |i| i.shard_count),
         done: g.manifests.len(),
         missing: Vec::new(),
+        failed: g.failures.keys().copied().collect(),
         total_rows: g.identity.as_ref().map_or(0, |i| i.total_rows),
         rows_done: g.manifests.values().map(|m| m.rows).sum(),
         bytes_done: g.manifests.values().map(|m| m.bytes).sum(),
@@ -150,6 +186,7 @@ fn status_of(g: &Gathered, location: &str, url: impl Fn(&str) -> String) -> Stat
                 bytes: m.bytes,
                 seconds: Some(m.seconds),
                 finished_at: Some(m.finished_at),
+                error: None,
             },
             None => {
                 let present = range
@@ -162,15 +199,21 @@ fn status_of(g: &Gathered, location: &str, url: impl Fn(&str) -> String) -> Stat
                     })
                     .count();
                 report.missing.push(index);
+                let failure = g.failures.get(&index);
                 ShardState {
                     index,
-                    state: if present > 0 { "partial" } else { "missing" },
+                    state: match (failure, present) {
+                        (Some(_), _) => "failed",
+                        (None, 0) => "missing",
+                        (None, _) => "partial",
+                    },
                     files: present,
                     files_expected: expected,
                     rows: 0,
                     bytes: 0,
                     seconds: None,
                     finished_at: None,
+                    error: failure.map(ShardFailure::describe),
                 }
             }
         };
