@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "registry_common.rs"]
+#[path = "../registry_common.rs"]
 mod registry_common;
 
 pub use registry_common::{Env, service_var, text};

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-#[path = "milvus_common.rs"]
+#[path = "../milvus_common.rs"]
 mod milvus_common;
 
 /// kubernetes-validate from the services' venv (scripts/services.sh install); never skipped.
