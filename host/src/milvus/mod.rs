@@ -22,6 +22,7 @@ pub mod progress;
 pub mod query;
 pub mod reverse;
 pub mod scan;
+pub mod segments;
 pub mod tls;
 pub mod upsert;
 pub mod values;
