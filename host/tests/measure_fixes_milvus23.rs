@@ -356,3 +356,75 @@ fn bin_flat_recall_is_exactly_one_in_hamming_and_jaccard() {
         assert_eq!(r["index_coverage"]["coverage"], "complete", "{r:#}");
     }
 }
+
+#[test]
+fn segments_too_small_to_index_are_reported_without_waiting_for_ever() {
+    let uri = service_uri("MI_MILVUS23_URI");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let collection = format!("mfix_small_{}", std::process::id());
+    std::fs::write(dir.join("small.json"), schema(&collection, PQ_INDEX)).unwrap();
+    must(
+        dir,
+        &[
+            "generate",
+            "--schema",
+            "small.json",
+            "-r",
+            "300",
+            "--out",
+            "small",
+            "--no-progress",
+        ],
+    );
+    must(
+        dir,
+        &[
+            "to-milvus",
+            "insert",
+            "small",
+            "--uri",
+            &uri,
+            "--collection-name",
+            &collection,
+            "--drop-if-exists",
+            "--no-progress",
+        ],
+    );
+    let started = std::time::Instant::now();
+    let out = must(
+        dir,
+        &[
+            "--output",
+            "json",
+            "bench",
+            "search",
+            "--uri",
+            &uri,
+            "--collection",
+            &collection,
+            "--queries",
+            "5",
+            "--warmup",
+            "0",
+            "--no-progress",
+        ],
+    );
+    let r = json_of(&out);
+    let c = &r["index_coverage"];
+    // Milvus 2.3.5 builds no index for a 300-row segment: it is searched by brute force.
+    assert_eq!(c["coverage"], "partial", "{r:#}");
+    assert_eq!(c["unindexed_rows"], 300, "{r:#}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("fewer than 1024 rows"),
+        "{r:#}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "waited {:?} for an index that never comes",
+        started.elapsed()
+    );
+}

@@ -17,7 +17,11 @@ use crate::milvus::Client;
 use crate::milvus::collection::flush;
 use crate::milvus::inspect::{index_progress, load_state, statistics_row_count};
 use crate::milvus::query::count;
-use crate::milvus::segments::served_segments;
+use crate::milvus::segments::{ServedSegment, served_segments};
+
+/// Milvus' default `indexCoord.segment.minSegmentNumRowsToEnableIndex`: smaller segments get
+/// no index and are searched by brute force however long one waits.
+const SMALL_SEGMENT_ROWS: u64 = 1024;
 
 /// Pause between two looks at the segments.
 const POLL: Duration = Duration::from_millis(500);
@@ -168,10 +172,37 @@ async fn look(client: &Client, collection: &str, field: &str) -> Result<IndexCov
         .sum();
     out.indexed_rows = indexed.min(out.rows);
     out.unindexed_rows = out.rows - out.indexed_rows;
+    let built = index.as_ref().is_some_and(|i| {
+        i.state == "Finished" && i.pending_rows == 0 && i.indexed_rows >= i.total_rows
+    });
+    if built && !scan && out.unindexed_rows > 0 && out.detail.is_none() {
+        out.detail = small_segments_note(&segments, out.rows, out.unindexed_rows);
+    }
     out.coverage = if out.unindexed_rows == 0 {
         Coverage::Complete
     } else {
         Coverage::Partial
     };
     Ok(out)
+}
+
+/// When every row is sealed and served, and the rows without an index are all in segments
+/// too small to be indexed, says so (waiting would not change it).
+fn small_segments_note(segments: &[ServedSegment], rows: u64, unindexed: u64) -> Option<String> {
+    let mut seen = HashSet::new();
+    let sealed: Vec<&ServedSegment> = segments
+        .iter()
+        .filter(|s| seen.insert(s.id) && s.is_sealed())
+        .collect();
+    let sealed_rows: u64 = sealed.iter().map(|s| s.rows).sum();
+    let small: u64 = sealed
+        .iter()
+        .filter(|s| !s.has_index() && s.rows < SMALL_SEGMENT_ROWS)
+        .map(|s| s.rows)
+        .sum();
+    (sealed_rows >= rows && small >= unindexed).then(|| {
+        format!(
+            "{small} rows are in sealed segments of fewer than {SMALL_SEGMENT_ROWS} rows, which Milvus does not index (it searches them by brute force)"
+        )
+    })
 }
