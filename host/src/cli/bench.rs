@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::error::CliError;
 use super::printer::Printer;
 use super::to_milvus::{ConnectArgs, connect};
+use crate::measure::coverage::Coverage;
 use crate::measure::load::{ProgressFn, RunResult, Stop};
 use crate::measure::plot::plot_recall;
 use crate::measure::queries::QuerySource;
@@ -83,6 +84,8 @@ pub struct SearchArgs {
     /// Also write the results as CSV (one line per level).
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub index_wait: IndexWaitArgs,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -125,8 +128,29 @@ pub struct RecallArgs {
     /// Recompute the ground truth even if it is cached.
     #[arg(long)]
     pub refresh_truth: bool,
+    #[command(flatten)]
+    pub index_wait: IndexWaitArgs,
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Before measuring: flush and wait until every row is searched through the index.
+#[derive(Debug, Args)]
+pub struct IndexWaitArgs {
+    /// Longest wait for every row to be in a sealed, indexed segment the query nodes serve
+    /// (the collection is flushed first when some row is not): 30s, 5m.
+    #[arg(long, value_parser = parse_duration, default_value = "5m")]
+    pub index_wait: Duration,
+    /// Measure the collection as it is (no flush, no wait); rows searched without the index
+    /// are still counted and reported.
+    #[arg(long)]
+    pub no_index_wait: bool,
+}
+
+impl IndexWaitArgs {
+    fn wait(&self) -> Option<Duration> {
+        (!self.no_index_wait).then_some(self.index_wait)
+    }
 }
 
 /// `30s`, `2m`, `500ms`, or plain seconds.
@@ -232,6 +256,7 @@ async fn search(args: SearchArgs, printer: &Printer) -> Result<(), CliError> {
         vectors: args.vectors,
         query_source: args.query_source,
         seed: args.seed,
+        index_wait: args.index_wait.wait(),
     };
     let progress = SearchBars {
         show: !args.no_progress && std::io::stderr().is_terminal(),
@@ -243,6 +268,9 @@ async fn search(args: SearchArgs, printer: &Printer) -> Result<(), CliError> {
     }
     if printer.is_json() {
         printer.json(&report);
+        for w in &report.warnings {
+            printer.status(&format!("warning: {w}"));
+        }
     } else {
         printer.out(&render_search(&report));
     }
@@ -304,6 +332,9 @@ fn render_search(r: &SearchBenchReport) -> String {
             .unwrap_or_default(),
         r.warmup_queries
     );
+    if r.index_coverage.coverage == Coverage::Complete {
+        out.push_str(&format!("{}\n", r.index_coverage.describe()));
+    }
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -312,6 +343,7 @@ fn render_search(r: &SearchBenchReport) -> String {
         "concurrency",
         "queries",
         "errors",
+        "hits/query",
         "seconds",
         "QPS",
         "mean ms",
@@ -325,6 +357,7 @@ fn render_search(r: &SearchBenchReport) -> String {
             l.concurrency.to_string(),
             l.queries.to_string(),
             l.errors.to_string(),
+            format!("{:.2}", l.mean_hits),
             format!("{:.2}", l.seconds),
             format!("{:.1}", l.qps),
             format!("{:.2}", l.latency.mean_ms),
@@ -339,6 +372,9 @@ fn render_search(r: &SearchBenchReport) -> String {
         for e in &l.error_examples {
             out.push_str(&format!("\nerror at concurrency {}: {e}", l.concurrency));
         }
+    }
+    for w in &r.warnings {
+        out.push_str(&format!("\nwarning: {w}"));
     }
     out
 }
@@ -413,6 +449,7 @@ async fn recall(args: RecallArgs, printer: &Printer) -> Result<(), CliError> {
         sweep,
         concurrency: args.concurrency as usize,
         refresh_truth: args.refresh_truth,
+        index_wait: args.index_wait.wait(),
     };
     let progress = RecallBars {
         show: !args.no_progress && std::io::stderr().is_terminal(),
@@ -425,6 +462,9 @@ async fn recall(args: RecallArgs, printer: &Printer) -> Result<(), CliError> {
     }
     if printer.is_json() {
         printer.json(&report);
+        for w in &report.warnings {
+            printer.status(&format!("warning: {w}"));
+        }
     } else {
         printer.out(&render_recall(&report));
     }
@@ -468,6 +508,9 @@ fn render_recall(r: &RecallReport) -> String {
             format!("({:.1}s)", r.truth_seconds)
         }
     );
+    if r.index_coverage.coverage == Coverage::Complete {
+        out.push_str(&format!("{}\n", r.index_coverage.describe()));
+    }
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -495,6 +538,9 @@ fn render_recall(r: &RecallReport) -> String {
     out.push_str(&table.to_string());
     for n in &r.notes {
         out.push_str(&format!("\nnote: {n}"));
+    }
+    for w in &r.warnings {
+        out.push_str(&format!("\nwarning: {w}"));
     }
     out
 }

@@ -42,6 +42,11 @@ pub struct RunResult {
     pub latency: Latency,
     /// Mean number of hits per answer (below top-k when a filter leaves fewer rows).
     pub mean_hits: f64,
+    /// Answered searches that returned no hit at all.
+    pub empty_answers: u64,
+    /// True when searches were answered but none returned a hit (a filter that matches no
+    /// row, an empty collection): the QPS is then of searches that found nothing.
+    pub no_hits: bool,
     /// Per query index (when hits were kept): the answer's (pk, score) list; `None` if failed.
     #[serde(skip)]
     pub hits: Vec<Option<Vec<(Pk, f32)>>>,
@@ -52,6 +57,7 @@ struct Worker {
     errors: u64,
     examples: Vec<String>,
     hit_count: u64,
+    empty: u64,
     hits: Vec<(usize, Vec<(Pk, f32)>)>,
 }
 
@@ -82,6 +88,7 @@ pub async fn run(
                 errors: 0,
                 examples: Vec::new(),
                 hit_count: 0,
+                empty: 0,
                 hits: Vec::new(),
             };
             loop {
@@ -100,6 +107,7 @@ pub async fn run(
                         w.latencies.push(t0.elapsed());
                         let found = hits(&result).into_iter().next().unwrap_or_default();
                         w.hit_count += found.len() as u64;
+                        w.empty += u64::from(found.is_empty());
                         if keep_hits {
                             w.hits.push((index, found));
                         }
@@ -123,6 +131,7 @@ pub async fn run(
     let mut errors = 0;
     let mut examples: Vec<String> = Vec::new();
     let mut hit_count = 0;
+    let mut empty_answers = 0;
     let mut kept: Vec<Option<Vec<(Pk, f32)>>> = if keep_hits {
         vec![None; vectors.len()]
     } else {
@@ -134,6 +143,7 @@ pub async fn run(
                 latencies.extend(w.latencies);
                 errors += w.errors;
                 hit_count += w.hit_count;
+                empty_answers += w.empty;
                 for e in w.examples {
                     if examples.len() < KEPT_ERRORS {
                         examples.push(e);
@@ -160,6 +170,8 @@ pub async fn run(
         qps: queries as f64 / seconds.max(1e-9),
         latency: Latency::of(&latencies),
         mean_hits: hit_count as f64 / queries.max(1) as f64,
+        empty_answers,
+        no_hits: queries > 0 && hit_count == 0,
         hits: kept,
     }
 }

@@ -4,26 +4,32 @@
 //!
 //! A returned row counts as a true neighbour when its key is among the exact top-k, or when its
 //! score ties the k-th exact score (within float rounding): with ties at the boundary any of
-//! the tied rows is a correct answer.
+//! the tied rows is a correct answer. The score judged is the row's true score, recomputed
+//! from the dataset ([`super::rescore`]), never the server's (approximate for quantized
+//! indexes, which would let wrong rows tie).
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::coverage::{Coverage, IndexCoverage, ensure_indexed};
 use super::error::{MeasureError, Result};
 use super::latency::Latency;
 use super::load::{ProgressFn, Stop, run};
 use super::metric::Metric;
 use super::queries::{QuerySource, query_vectors};
-use super::target::{Sweep, resolve};
+use super::rescore::{Answers, rescore};
+use super::target::{Sweep, Target, resolve};
 use super::truth::{GroundTruth, Key, TruthProgress, ground_truth};
 use crate::milvus::Client;
 use crate::milvus::bench_search::{PreparedSearch, SearchSpec};
 use crate::milvus::dataset::Dataset;
 use crate::milvus::inspect::statistics_row_count;
 use crate::milvus::query::Pk;
+use crate::schema::DataType;
 
 /// Relative tolerance for a score to tie the k-th exact score.
 const TIE_TOLERANCE: f32 = 1e-5;
@@ -44,6 +50,9 @@ pub struct RecallOptions {
     pub concurrency: usize,
     /// Recompute the ground truth even when cached.
     pub refresh_truth: bool,
+    /// How long to wait for every row to be searched through the index (flushing first);
+    /// `None` measures as the collection is (the coverage is still reported).
+    pub index_wait: Option<Duration>,
 }
 
 /// One search-parameter value and what it achieved.
@@ -77,10 +86,19 @@ pub struct RecallReport {
     /// The swept parameter's name.
     pub sweep: Option<String>,
     pub concurrency: usize,
+    /// Whether the searches went through the index for every row (see [`IndexCoverage`]).
+    pub index_coverage: IndexCoverage,
     pub truth_seconds: f64,
     pub truth_cached: bool,
+    /// Queries with fewer than `top_k` true neighbours (sparse rows sharing an index with the
+    /// query): their recall is over the neighbours that exist.
+    pub queries_short_of_k: u64,
+    /// Queries with no true neighbour at all (counted as recall 1 when the answer is empty).
+    pub queries_without_neighbours: u64,
     pub points: Vec<RecallPoint>,
     pub notes: Vec<String>,
+    /// What the numbers do not cover: rows searched without the index.
+    pub warnings: Vec<String>,
 }
 
 /// Hooks for a progress display.
@@ -129,6 +147,18 @@ pub async fn bench_recall(
         )
     })?;
     let mut notes = Vec::new();
+    let coverage = ensure_indexed(
+        client,
+        &target.info.name,
+        &target.field.name,
+        options.index_wait,
+    )
+    .await?;
+    let warnings: Vec<String> = (coverage.coverage != Coverage::Complete)
+        .then(|| coverage.describe())
+        .into_iter()
+        .collect();
+    notes.extend(short_note(&truth, vectors.len()));
     let collection_rows = statistics_row_count(client, &target.info.name).await.ok();
     if let Some(rows) = collection_rows
         && rows != dataset.total_rows()
@@ -143,11 +173,58 @@ pub async fn bench_recall(
             .map(|i| vectors.encode(field.data_type, i))
             .collect(),
     );
+    let (mut points, mut answers) =
+        run_points(client, &target, field.data_type, options, encoded, progress).await?;
+    // The server's scores are approximate for quantized indexes: judge by the true ones.
+    let unknown =
+        tokio::task::block_in_place(|| rescore(dataset, &field, metric, &vectors, &mut answers))?;
+    if unknown > 0 {
+        notes.push(format!(
+            "{unknown} returned keys are not in the dataset: counted as wrong answers"
+        ));
+    }
+    for (point, got) in points.iter_mut().zip(&answers) {
+        (point.recall, point.min_recall) = recall_of_answers(&truth, got, metric, options.top_k);
+    }
+    Ok(RecallReport {
+        collection: target.info.name.clone(),
+        anns_field: target.field.name.clone(),
+        metric,
+        index_type: target.field.index_type.clone(),
+        top_k: options.top_k,
+        queries: vectors.len(),
+        query_source: source,
+        dataset_rows: dataset.total_rows(),
+        collection_rows,
+        sweep: options.sweep.as_ref().map(|s| s.param.clone()),
+        concurrency: options.concurrency,
+        index_coverage: coverage,
+        truth_seconds: truth.seconds,
+        truth_cached: truth.cached,
+        queries_short_of_k: truth.short_queries(),
+        queries_without_neighbours: truth.empty_queries(),
+        points,
+        notes,
+        warnings,
+    })
+}
+
+/// Searches every query once per sweep point: each point's QPS and latency, and its answers
+/// (per query, `None` when the search failed).
+async fn run_points(
+    client: &Client,
+    target: &Target,
+    vector_type: DataType,
+    options: &RecallOptions,
+    encoded: Arc<Vec<Vec<u8>>>,
+    progress: &dyn RecallProgress,
+) -> Result<(Vec<RecallPoint>, Vec<Answers>)> {
     let values: Vec<Option<Value>> = match &options.sweep {
         Some(s) => s.values.iter().cloned().map(Some).collect(),
         None => vec![None],
     };
     let mut points = Vec::new();
+    let mut answers = Vec::new();
     for value in values {
         let mut params = options.params.clone();
         if let (Some(s), Some(v)) = (&options.sweep, &value) {
@@ -162,7 +239,7 @@ pub async fn bench_recall(
             filter: String::new(),
             output_fields: Vec::new(),
         };
-        let search = PreparedSearch::new(client, &spec, field.data_type)?;
+        let search = PreparedSearch::new(client, &spec, vector_type)?;
         let result = run(
             &search,
             encoded.clone(),
@@ -172,34 +249,35 @@ pub async fn bench_recall(
             progress.point(&params),
         )
         .await;
-        let (recall, min_recall) = recall_of_answers(&truth, &result.hits, metric, options.top_k);
+        answers.push(result.hits);
         points.push(RecallPoint {
             value,
             params,
-            recall,
-            min_recall,
+            recall: 0.0,
+            min_recall: 0.0,
             qps: result.qps,
             latency: result.latency,
             errors: result.errors,
             error_examples: result.error_examples,
         });
     }
-    Ok(RecallReport {
-        collection: target.info.name.clone(),
-        anns_field: target.field.name.clone(),
-        metric,
-        index_type: target.field.index_type.clone(),
-        top_k: options.top_k,
-        queries: vectors.len(),
-        query_source: source,
-        dataset_rows: dataset.total_rows(),
-        collection_rows,
-        sweep: options.sweep.as_ref().map(|s| s.param.clone()),
-        concurrency: options.concurrency,
-        truth_seconds: truth.seconds,
-        truth_cached: truth.cached,
-        points,
-        notes,
+    Ok((points, answers))
+}
+
+/// Says how many queries have fewer than k true neighbours, and why.
+fn short_note(truth: &GroundTruth, queries: usize) -> Option<String> {
+    let short = truth.short_queries();
+    (short > 0).then(|| {
+        let why = if truth.rows < truth.k as u64 {
+            "the dataset has fewer rows than k"
+        } else {
+            "a sparse row sharing no index with the query is no neighbour"
+        };
+        format!(
+            "{short} of {queries} queries have fewer than {} true neighbours ({} have none): {why}, so their recall is over the neighbours that exist",
+            truth.k,
+            truth.empty_queries()
+        )
     })
 }
 
@@ -227,7 +305,8 @@ pub fn recall_of_answers(
     }
 }
 
-/// Recall@k of one answer against the exact neighbours (closest first).
+/// Recall@k of one answer against the exact neighbours (closest first). `got`'s scores must be
+/// the returned rows' true scores (see [`super::rescore::rescore`]).
 pub fn recall_at_k(exact: &[(Key, f32)], got: &[(Pk, f32)], metric: Metric, k: usize) -> f64 {
     let wanted = k.min(exact.len());
     if wanted == 0 {

@@ -3,10 +3,12 @@
 //! field's type.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::coverage::{Coverage, IndexCoverage, ensure_indexed};
 use super::error::Result;
 use super::load::{ProgressFn, RunResult, Stop, run};
 use super::queries::{QuerySource, query_vectors};
@@ -34,6 +36,9 @@ pub struct SearchBenchOptions {
     pub vectors: usize,
     pub query_source: Option<QuerySource>,
     pub seed: u64,
+    /// How long to wait for every row to be searched through the index (flushing first);
+    /// `None` measures as the collection is (the coverage is still reported).
+    pub index_wait: Option<Duration>,
 }
 
 /// What `bench search` measured.
@@ -52,7 +57,11 @@ pub struct SearchBenchReport {
     pub query_source: QuerySource,
     pub query_vectors: usize,
     pub warmup_queries: u64,
+    /// Whether the searches went through the index for every row (see [`IndexCoverage`]).
+    pub index_coverage: IndexCoverage,
     pub levels: Vec<RunResult>,
+    /// What the numbers do not cover: levels whose searches found nothing, or only some.
+    pub warnings: Vec<String>,
 }
 
 impl SearchBenchReport {
@@ -88,6 +97,13 @@ pub async fn bench_search(
         &options.collection,
         options.anns_field.as_deref(),
         dataset.map(|d| d.schema()),
+    )
+    .await?;
+    let coverage = ensure_indexed(
+        client,
+        &target.info.name,
+        &target.field.name,
+        options.index_wait,
     )
     .await?;
     let field = target.schema_field(dataset.map(|d| d.schema()));
@@ -152,18 +168,56 @@ pub async fn bench_search(
         query_source: source,
         query_vectors: vectors.len(),
         warmup_queries: options.warmup,
+        warnings: coverage_warning(&coverage)
+            .into_iter()
+            .chain(hit_warnings(&levels, &options.filter))
+            .collect(),
+        index_coverage: coverage,
         levels,
     })
+}
+
+/// A warning when some rows were (or may have been) searched without the index.
+fn coverage_warning(coverage: &IndexCoverage) -> Option<String> {
+    (coverage.coverage != Coverage::Complete).then(|| coverage.describe())
+}
+
+/// One warning per level whose answers were empty: all of them (the QPS is of searches that
+/// found nothing) or some (those answers cost less than a full top-k).
+fn hit_warnings(levels: &[RunResult], filter: &str) -> Vec<String> {
+    let why = if filter.is_empty() {
+        "is the collection empty?".to_string()
+    } else {
+        format!("does the filter `{filter}` match any row?")
+    };
+    levels
+        .iter()
+        .filter_map(|l| {
+            if l.no_hits {
+                Some(format!(
+                    "concurrency {}: none of the {} searches returned a hit ({why}); its QPS is of searches that found nothing",
+                    l.concurrency, l.queries
+                ))
+            } else if l.empty_answers > 0 {
+                Some(format!(
+                    "concurrency {}: {} of {} searches returned no hit",
+                    l.concurrency, l.empty_answers, l.queries
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// The report as CSV: one line per concurrency level.
 pub fn to_csv(report: &SearchBenchReport) -> String {
     let mut out = String::from(
-        "collection,anns_field,metric,top_k,concurrency,queries,errors,seconds,qps,mean_ms,p50_ms,p95_ms,p99_ms,max_ms\n",
+        "collection,anns_field,metric,top_k,concurrency,queries,errors,seconds,qps,mean_ms,p50_ms,p95_ms,p99_ms,max_ms,mean_hits\n",
     );
     for l in &report.levels {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{:.3},{:.1},{:.3},{:.3},{:.3},{:.3},{:.3}\n",
+            "{},{},{},{},{},{},{},{:.3},{:.1},{:.3},{:.3},{:.3},{:.3},{:.3},{:.2}\n",
             report.collection,
             report.anns_field,
             report.metric,
@@ -177,7 +231,8 @@ pub fn to_csv(report: &SearchBenchReport) -> String {
             l.latency.p50_ms,
             l.latency.p95_ms,
             l.latency.p99_ms,
-            l.latency.max_ms
+            l.latency.max_ms,
+            l.mean_hits
         ));
     }
     out

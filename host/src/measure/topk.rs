@@ -141,8 +141,13 @@ impl BruteForce {
                     .for_each(|(heaps, qs)| {
                         for (heap, query) in heaps.iter_mut().zip(qs) {
                             for (i, row) in rows.iter().enumerate() {
+                                // A row sharing no index with the query (score 0) is no
+                                // neighbour: the server never returns it, so the truth must
+                                // not pad a short top-k with it.
                                 let s = sparse_dot(query, row);
-                                heap.offer(metric.key(s), first_row + i as u64);
+                                if s > 0.0 {
+                                    heap.offer(metric.key(s), first_row + i as u64);
+                                }
                             }
                         }
                     });
@@ -202,7 +207,9 @@ impl BruteForce {
         }
     }
 
-    /// Per query: (dataset row, score in the server's convention), closest first.
+    /// Per query: (dataset row, score in the server's convention), closest first. Sparse
+    /// queries list only rows with a positive score, so fewer than k when fewer rows share an
+    /// index with the query.
     pub fn finish(self) -> Vec<Vec<(u64, f32)>> {
         let metric = self.metric;
         self.heaps
@@ -228,6 +235,24 @@ mod tests {
             t.offer(key, row);
         }
         assert_eq!(t.sorted(), vec![(5, 0.5), (1, 1.0), (3, 1.0)]);
+    }
+
+    #[test]
+    fn sparse_truth_lists_only_rows_sharing_an_index() {
+        let rows = VectorSet::Sparse {
+            rows: vec![
+                vec![(1, 1.0)],
+                vec![(2, 1.0), (7, 0.5)],
+                vec![(3, 2.0)],
+                vec![(7, 2.0)],
+            ],
+        };
+        let queries = VectorSet::Sparse {
+            rows: vec![vec![(7, 1.0)], vec![(9, 1.0)]],
+        };
+        let mut brute = BruteForce::new(&queries, Metric::Ip, 3);
+        brute.add(0, &rows);
+        assert_eq!(brute.finish(), vec![vec![(3, 2.0), (1, 0.5)], vec![]]);
     }
 
     #[test]

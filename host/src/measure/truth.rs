@@ -56,13 +56,26 @@ pub struct GroundTruth {
     pub k: usize,
     /// Dataset rows scanned.
     pub rows: u64,
-    /// Per query: (primary key, score in the server's convention), closest first.
+    /// Per query: (primary key, score in the server's convention), closest first. Fewer than
+    /// `k` when fewer rows can be neighbours (sparse rows sharing an index with the query).
     pub neighbours: Vec<Vec<(Key, f32)>>,
     /// Seconds the brute force took (0 when read from the cache).
     #[serde(skip)]
     pub seconds: f64,
     #[serde(skip)]
     pub cached: bool,
+}
+
+impl GroundTruth {
+    /// Queries with fewer than `k` true neighbours (recall@k of those is over what exists).
+    pub fn short_queries(&self) -> u64 {
+        self.neighbours.iter().filter(|n| n.len() < self.k).count() as u64
+    }
+
+    /// Queries with no true neighbour at all (their recall is 1 whatever comes back empty).
+    pub fn empty_queries(&self) -> u64 {
+        self.neighbours.iter().filter(|n| n.is_empty()).count() as u64
+    }
 }
 
 impl<'de> Deserialize<'de> for Metric {
@@ -92,7 +105,8 @@ pub fn cache_path(
     let meta_path = dataset.dir.join(META_FILE);
     let meta = std::fs::read(&meta_path).map_err(|e| MeasureError::io(&meta_path, e))?;
     let mut h = Sha256::new();
-    h.update(b"milvus-ingest ground truth v1\0");
+    // v2: sparse truth no longer pads a short top-k with rows of score 0.
+    h.update(b"milvus-ingest ground truth v2\0");
     h.update(&meta);
     h.update(field.name.as_bytes());
     h.update([0]);
@@ -204,10 +218,26 @@ fn read_file(
     let path = dataset.path(index);
     let dim = field.dim.unwrap_or(0) as usize;
     let what = format!("{}: column `{}`", path.display(), field.name);
-    let convert = |column: &arrow_array::ArrayRef| {
-        VectorSet::from_column(field.data_type, dim, column, &what)
-            .map_err(|r| column_error(&path, r))
-    };
+    scan_columns(dataset, index, &[field.name.as_str()], &mut |batch| {
+        let column = batch
+            .column_by_name(&field.name)
+            .ok_or_else(|| column_error(&path, format!("no column `{}`", field.name)))?;
+        let set = VectorSet::from_column(field.data_type, dim, column, &what)
+            .map_err(|r| column_error(&path, r))?;
+        Ok(sink(set))
+    })
+}
+
+/// Streams file `index` in batches of [`BATCH_ROWS`] rows into `sink` (which returns false to
+/// stop). Of Parquet files only `columns` are decoded; JSON files are read whole. Columns are
+/// looked up by name in each batch (their order is the file's, not `columns`').
+pub(crate) fn scan_columns(
+    dataset: &Dataset,
+    index: usize,
+    columns: &[&str],
+    sink: &mut dyn FnMut(&arrow_array::RecordBatch) -> Result<bool>,
+) -> Result<()> {
+    let path = dataset.path(index);
     if !dataset
         .meta
         .generation_info
@@ -216,12 +246,8 @@ fn read_file(
     {
         let rows = dataset.file_rows(index);
         for batch in dataset.read_range(index, 0, rows, BATCH_ROWS)? {
-            let batch = batch?;
-            let column = batch
-                .column_by_name(&field.name)
-                .ok_or_else(|| column_error(&path, format!("no column `{}`", field.name)))?;
-            if !sink(convert(column)?) {
-                return Ok(());
+            if !sink(&batch?)? {
+                break;
             }
         }
         return Ok(());
@@ -229,14 +255,16 @@ fn read_file(
     let file = File::open(&path).map_err(|e| MeasureError::io(&path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| column_error(&path, format!("not a readable Parquet file: {e}")))?;
-    let position = builder
-        .parquet_schema()
-        .root_schema()
-        .get_fields()
-        .iter()
-        .position(|f| f.name() == field.name)
-        .ok_or_else(|| column_error(&path, format!("no column `{}`", field.name)))?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), [position]);
+    let fields = builder.parquet_schema().root_schema().get_fields();
+    let mut roots = Vec::with_capacity(columns.len());
+    for name in columns {
+        let position = fields
+            .iter()
+            .position(|f| f.name() == *name)
+            .ok_or_else(|| column_error(&path, format!("no column `{name}`")))?;
+        roots.push(position);
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let reader = builder
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
@@ -244,7 +272,7 @@ fn read_file(
         .map_err(|e| column_error(&path, e.to_string()))?;
     for batch in reader {
         let batch = batch.map_err(|e| column_error(&path, format!("reading: {e}")))?;
-        if !sink(convert(batch.column(0))?) {
+        if !sink(&batch)? {
             break;
         }
     }
@@ -300,7 +328,7 @@ fn resolve_keys(dataset: &Dataset, rows: Vec<Vec<(u64, f32)>>) -> Result<Vec<Vec
         .collect())
 }
 
-fn key_at(column: &arrow_array::ArrayRef, i: usize, path: &Path) -> Result<Key> {
+pub(crate) fn key_at(column: &arrow_array::ArrayRef, i: usize, path: &Path) -> Result<Key> {
     use arrow_array::cast::AsArray;
     if let Some(v) = column.as_primitive_opt::<arrow_array::types::Int64Type>() {
         return Ok(Key::Int(v.value(i)));

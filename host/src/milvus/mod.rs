@@ -23,6 +23,7 @@ pub mod query;
 pub mod retry;
 pub mod reverse;
 pub mod scan;
+pub mod segments;
 pub mod tls;
 pub mod upsert;
 pub mod values;
