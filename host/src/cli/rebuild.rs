@@ -299,6 +299,13 @@ fn render(s: &Summary) -> String {
         row("rows at snapshot", s.rows_at_snapshot.to_string());
         row("rows copied", s.rows_copied.to_string());
         row("rows in new collection", s.rows_in_new.to_string());
+        if s.duplicate_copies > 0 {
+            let keys = crate::rebuild::distinct::KeyCount {
+                counted: s.distinct_keys + s.duplicate_copies,
+                distinct: s.distinct_keys,
+            };
+            row("duplicate keys in the old collection", keys.describe());
+        }
         row(
             "rows changed during the copy",
             match &s.caught_up {

@@ -12,6 +12,7 @@
 
 pub mod catchup;
 pub mod convert;
+pub mod distinct;
 pub mod error;
 pub mod migrate;
 pub mod plan;

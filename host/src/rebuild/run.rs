@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::catchup::{CaughtUp, all_pks, catch_up};
 use super::convert::Converter;
+use super::distinct::{KeyCount, key_count};
 use super::error::{RebuildError, Result};
 use super::migrate::{CopyOptions, Reporter, copy_rows};
 use super::plan::{Change, Old, Plan, Wanted, make_plan};
@@ -73,6 +74,12 @@ pub struct Summary {
     pub rows_copied: u64,
     /// Rows in the new collection at the switch.
     pub rows_in_new: u64,
+    /// Distinct primary keys of the old collection (its `count(*)` also counts duplicate
+    /// copies of a key, which plain inserts keep); what the new collection must hold.
+    pub distinct_keys: u64,
+    /// `count(*)` minus the distinct keys: rows of the old collection not copied because
+    /// another copy of their key was.
+    pub duplicate_copies: u64,
     /// Change of the old collection's row count while the copy ran (without --catch-up these
     /// rows are not in the new collection).
     pub rows_changed_during_copy: i64,
@@ -103,6 +110,8 @@ impl Summary {
             rows_at_snapshot: plan.rows,
             rows_copied: 0,
             rows_in_new: 0,
+            distinct_keys: 0,
+            duplicate_copies: 0,
             rows_changed_during_copy: 0,
             caught_up: None,
             old_released: false,
@@ -358,6 +367,8 @@ async fn finish(
         kept: Some(plan.new_collection.clone()),
     };
     let mut snapshot_rows = 0u64;
+    // The copy's snapshot (0, "now", when an earlier run finished the copy).
+    let mut snapshot_ts = 0u64;
     let mut copied_now = 0u64;
     let copy_started = Instant::now();
     if !state.copied {
@@ -368,6 +379,7 @@ async fn finish(
             remove_after(client, &plan, start_after.as_ref()).await?;
         }
         let ts = wall_clock_ts();
+        snapshot_ts = ts;
         snapshot_rows = count_at(client, &plan.old_collection, "", ts).await?;
         summary.rows_at_snapshot = snapshot_rows;
         let below = match &start_after {
@@ -450,15 +462,31 @@ async fn finish(
         let old_then = count_at(client, &plan.old_collection, "", 0).await?;
         in_new = count_at(client, &plan.new_collection, "", 0).await?;
         summary.caught_up = Some(caught);
-        if in_new != old_then {
+        let keys = key_count(client, &plan.old_collection, &plan.pk, 0, old_then, in_new).await?;
+        note_duplicates(&mut summary, &plan, keys);
+        if in_new != keys.distinct {
             return Err(keep(format!(
-                "after the catch-up the new collection holds {in_new} rows and the old one {old_then} (it is still being written to)"
+                "after the catch-up the new collection holds {in_new} rows and the old one {} (it is still being written to)",
+                counts(keys)
             )));
         }
-    } else if migrate && in_new != snapshot_rows {
-        return Err(keep(format!(
-            "the old collection had {snapshot_rows} rows when the copy started and has {old_now} now, and {in_new} were copied: it was written to during the copy (servers before 2.4 do not pin reads to a snapshot, so some of those writes were copied and some not); re-run with --resume --catch-up to copy the difference"
-        )));
+    } else if migrate {
+        let keys = key_count(
+            client,
+            &plan.old_collection,
+            &plan.pk,
+            snapshot_ts,
+            snapshot_rows,
+            in_new,
+        )
+        .await?;
+        note_duplicates(&mut summary, &plan, keys);
+        if in_new != keys.distinct {
+            return Err(keep(format!(
+                "the old collection had {} when the copy started and has {old_now} rows now, and {in_new} were copied: it was written to during the copy (servers before 2.4 do not pin reads to a snapshot, so some of those writes were copied and some not); re-run with --resume --catch-up to copy the difference",
+                counts(keys)
+            )));
+        }
     }
     summary.rows_in_new = in_new;
 
@@ -496,6 +524,28 @@ async fn finish(
     summary.old_collection = retired;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// "25,000 rows" or, with duplicate keys, "25,000 rows (20,000 distinct keys)".
+fn counts(keys: KeyCount) -> String {
+    if keys.duplicates() == 0 {
+        format!("{} rows", keys.counted)
+    } else {
+        format!("{} rows ({} distinct keys)", keys.counted, keys.distinct)
+    }
+}
+
+/// Records the old collection's distinct keys, and warns about duplicate copies.
+fn note_duplicates(summary: &mut Summary, plan: &Plan, keys: KeyCount) {
+    summary.distinct_keys = keys.distinct;
+    summary.duplicate_copies = keys.duplicates();
+    if keys.duplicates() > 0 {
+        summary.warnings.push(format!(
+            "`{}` holds duplicate primary keys ({}): plain inserts of the same key keep every copy and count(*) counts them all; the new collection holds one row per key, the copy a query returns",
+            plan.old_collection,
+            keys.describe()
+        ));
+    }
 }
 
 /// The name the old collection gets when the alias takes its name.

@@ -1,0 +1,113 @@
+//! Issue 25, items 12-14: `rebuild` (and `sync`'s target creation) against Milvus 2.3.5 and
+//! Milvus Lite 3.2.2. Old collections hold duplicate primary keys (plain inserts of the same
+//! keys twice, made with pymilvus), serve a second alias, or were made for a sync handler
+//! whose scalar indexes older servers name differently. Every result is read back with
+//! pymilvus (tests/rebuild_check.py). Names start with `rb25_`.
+
+mod rebuild_common;
+
+use std::path::Path;
+
+use rebuild_common::{check, cleanup, fill, rebuilt, service_uri};
+use serde_json::{Value, json};
+
+const M23: &str = "MI_MILVUS23_URI";
+const L32: &str = "MI_LITE32_URI";
+
+fn schema(name: &str) -> Value {
+    json!({
+        "collection_name": name,
+        "enable_dynamic_field": true,
+        "fields": [
+            {"name": "id", "type": "Int64", "is_primary": true},
+            {"name": "vec", "type": "FloatVector", "dim": 8},
+            {"name": "title", "type": "VarChar", "max_length": 32}
+        ],
+        "dynamic_fields": [{"name": "note", "type": "VarChar", "max_length": 20}]
+    })
+}
+
+/// Fills `<alias>_v0` with `rows` rows, points `alias` at it; returns the collection.
+fn aliased(server: &str, dir: &Path, alias: &str, rows: u64) -> String {
+    cleanup(server, alias);
+    let real = format!("{alias}_v0");
+    fill(dir, &service_uri(server), &schema(alias), rows, &real);
+    check(server, &["alias", alias, &real]);
+    real
+}
+
+// ---- item 12: duplicate primary keys ------------------------------------------------------
+
+/// 20,000 distinct keys, every 4th inserted a second time (25,000 by count(*) on Milvus 2.3.5;
+/// Milvus Lite 3.2.2 replaces a row inserted again, so it keeps 20,000): the rebuild copies
+/// every distinct key once, names the duplicates and switches; pymilvus finds 20,000 keys, no
+/// duplicates, every row equal to the old one.
+fn duplicates_are_copied_once(server: &str, alias: &str, extra: &[&str], copies: u64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let uri = service_uri(server);
+    let old = aliased(server, tmp.path(), alias, 20_000);
+    let dup = check(server, &["duplicate", &old, "id", "4"]);
+    assert_eq!(dup["inserted"], 5_000, "{dup}");
+    let before = check(server, &["keys", &old, "id"]);
+    assert_eq!(
+        (&before["count"], &before["distinct"]),
+        (&json!(20_000 + copies), &json!(20_000)),
+        "plain inserts of the same keys again: {before}"
+    );
+    let mut args = vec!["--alias", alias, "-b", "3000"];
+    args.extend_from_slice(extra);
+    let summary = rebuilt(tmp.path(), &uri, &args);
+    assert_eq!(summary["switched"], true, "{summary:#}");
+    assert_eq!(summary["rows_copied"], 20_000, "{summary:#}");
+    assert_eq!(summary["rows_in_new"], 20_000, "{summary:#}");
+    assert_eq!(summary["distinct_keys"], 20_000, "{summary:#}");
+    assert_eq!(summary["duplicate_copies"], copies, "{summary:#}");
+    assert_eq!(
+        summary["warnings"]
+            .to_string()
+            .contains("25,000 counted, 20,000 distinct, 5,000 duplicate copies"),
+        copies == 5_000,
+        "{summary:#}"
+    );
+    let new = summary["new_collection"].as_str().unwrap();
+    let after = check(server, &["keys", new, "id"]);
+    assert_eq!(
+        (&after["count"], &after["distinct"], &after["duplicates"]),
+        (&json!(20_000), &json!(20_000), &json!(0)),
+        "{after}"
+    );
+    let r = check(server, &["compare", &old, new, "id"]);
+    assert_eq!(
+        (&r["compared"], &r["mismatches"]),
+        (&json!(20_000), &json!(0)),
+        "{r:#}"
+    );
+    assert_eq!(
+        check(server, &["describe", alias])["aliases"][alias],
+        new,
+        "the alias was not switched"
+    );
+    cleanup(server, alias);
+}
+
+#[test]
+fn m23_duplicate_keys_parallel_ranges() {
+    duplicates_are_copied_once(M23, "rb25_m23_dup_par", &[], 5_000);
+}
+
+#[test]
+fn m23_duplicate_keys_sequential_with_catch_up() {
+    let seq = ["--concurrency", "1", "--catch-up"];
+    duplicates_are_copied_once(M23, "rb25_m23_dup_seq", &seq, 5_000);
+}
+
+#[test]
+fn l32_reinserted_keys_parallel_ranges() {
+    duplicates_are_copied_once(L32, "rb25_l32_dup_par", &[], 0);
+}
+
+#[test]
+fn l32_reinserted_keys_sequential_with_catch_up() {
+    let seq = ["--concurrency", "1", "--catch-up"];
+    duplicates_are_copied_once(L32, "rb25_l32_dup_seq", &seq, 0);
+}
