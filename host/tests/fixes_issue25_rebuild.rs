@@ -4,11 +4,14 @@
 //! whose scalar indexes older servers name differently. Every result is read back with
 //! pymilvus (tests/rebuild_check.py). Names start with `rb25_`.
 
+// rebuild_common and sync_common each include milvus_common.rs (the service URIs).
+#![allow(clippy::duplicate_mod)]
+
 mod rebuild_common;
 
 use std::path::Path;
 
-use rebuild_common::{check, cleanup, fill, rebuilt, service_uri};
+use rebuild_common::{check, cleanup, fill, rebuilt, service_uri, text};
 use serde_json::{Value, json};
 
 const M23: &str = "MI_MILVUS23_URI";
@@ -110,4 +113,119 @@ fn l32_reinserted_keys_parallel_ranges() {
 fn l32_reinserted_keys_sequential_with_catch_up() {
     let seq = ["--concurrency", "1", "--catch-up"];
     duplicates_are_copied_once(L32, "rb25_l32_dup_seq", &seq, 0);
+}
+
+// ---- item 14: the shipped handlers' indexes on older servers ------------------------------
+
+mod sync_common;
+
+/// `sync` of the shipped `episodic_memory` handler (default 1024-d vectors) from 30 MongoDB
+/// documents into `name` on `server`: the target is created with the handler's indexes in the
+/// server's own names, behind its alias; returns the sync summary.
+async fn synced(server: &str, dir: &Path, name: &str, db: &str) -> Value {
+    use sync_common::{EPISODIC, episodic_docs, fresh, insert, mongo, mongo_uri};
+    let client = mongo().await;
+    let coll = fresh(&client, db, EPISODIC.source).await;
+    insert(&coll, &episodic_docs(25, 0..30, 1024)).await;
+    cleanup(server, name);
+    let state = dir.join("state").display().to_string();
+    let (mongo, uri) = (mongo_uri(), service_uri(server));
+    let args = [
+        "--output",
+        "json",
+        "sync",
+        "-c",
+        "episodic_memory",
+        "--milvus-name",
+        name,
+        "--mongo-uri",
+        &mongo,
+        "--mongo-db",
+        db,
+        "--uri",
+        &uri,
+        "--state-dir",
+        &state,
+        "--no-progress",
+    ];
+    let out = rebuild_common::run_in(dir, &args);
+    let now = check(server, &["describe", name]);
+    assert!(
+        out.status.success(),
+        "sync: {}\nleft on the server: {now:#}",
+        text(&out)
+    );
+    let real = now["aliases"][name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no alias: {now:#}"));
+    assert_eq!(now["collections"], json!([real]), "{now:#}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The index types of `collection` as pymilvus reports them, by field.
+fn index_types(server: &str, prefix: &str, collection: &str) -> Value {
+    let now = check(server, &["describe", prefix]);
+    let types: serde_json::Map<String, Value> = now["indexes"][collection]
+        .as_object()
+        .unwrap_or_else(|| panic!("{collection} has no indexes: {now:#}"))
+        .iter()
+        .map(|(f, p)| (f.clone(), p["index_type"].clone()))
+        .collect();
+    Value::Object(types)
+}
+
+/// Synced, then rebuilt from the shipped handler (the alias names its collection type): the
+/// scalar AUTOINDEXes the handler declares are built as `scalar` (what the server has), the
+/// alias switches and every row is copied.
+async fn the_episodic_memory_handler_is_synced_and_rebuilt(server: &str, name: &str, scalar: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = synced(server, tmp.path(), name, name).await;
+    assert_eq!(s["target"], "created", "{s}");
+    let rows = s["upserted"].as_u64().unwrap();
+    assert!(rows > 10, "{s}");
+    let uri = service_uri(server);
+    let summary = rebuilt(tmp.path(), &uri, &["--alias", name, "--drain-seconds", "0"]);
+    assert_eq!(
+        summary["source"], "sync handler for `episodic_memory`",
+        "{summary:#}"
+    );
+    assert_eq!(summary["switched"], true, "{summary:#}");
+    assert_eq!(summary["rows_in_new"], rows, "{summary:#}");
+    let new = summary["new_collection"].as_str().unwrap();
+    let types = index_types(server, name, new);
+    assert_eq!(types["vector"], "HNSW", "{types}");
+    assert_eq!(types["user_id"], scalar, "{types}");
+    let keys = check(server, &["keys", name, "id"]);
+    assert_eq!(
+        (&keys["count"], &keys["distinct"]),
+        (&json!(rows), &json!(rows)),
+        "{keys}"
+    );
+    // `--index` takes the server's spelling whatever the case given.
+    if scalar == "Trie" {
+        let o = [
+            "--alias",
+            name,
+            "--index",
+            "user_id=TRIE",
+            "--drain-seconds",
+            "0",
+        ];
+        let again = rebuilt(tmp.path(), &uri, &o);
+        let newer = again["new_collection"].as_str().unwrap();
+        assert_eq!(index_types(server, name, newer)["user_id"], "Trie");
+    }
+    cleanup(server, name);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m23_the_episodic_memory_handler_is_synced_and_rebuilt() {
+    the_episodic_memory_handler_is_synced_and_rebuilt(M23, "rb25_m23_episodic_memory", "Trie")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l32_the_episodic_memory_handler_is_synced_and_rebuilt() {
+    the_episodic_memory_handler_is_synced_and_rebuilt(L32, "rb25_l32_episodic_memory", "INVERTED")
+        .await;
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{RebuildError, Result};
 use super::target::{IndexOverride, TargetSource};
 use crate::milvus::admin::{CollectionInfo, IndexInfo, IndexRequest};
+use crate::milvus::client::ServerVersion;
 use crate::milvus::ddl::index_plans;
 use crate::schema::{DataType, Field, Schema};
 
@@ -95,6 +96,8 @@ pub struct Wanted<'a> {
     pub overrides: &'a [IndexOverride],
     pub metric: Option<&'a str>,
     pub now: DateTime<Utc>,
+    /// The server's version: index types are chosen and spelled for it.
+    pub version: &'a ServerVersion,
 }
 
 fn widens(from: DataType, to: DataType) -> bool {
@@ -266,7 +269,7 @@ pub fn make_plan(old: &Old, wanted: &Wanted) -> Result<Plan> {
             }
         }
     }
-    let indexes: Vec<IndexRequest> = index_plans(&schema, false)
+    let indexes: Vec<IndexRequest> = index_plans(&schema, false, wanted.version)
         .into_iter()
         .map(|p| IndexRequest {
             index_name: old
@@ -436,6 +439,10 @@ mod tests {
             now: DateTime::parse_from_rfc3339("2026-04-10T08:30:15.123456Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            version: &ServerVersion {
+                text: None,
+                number: None,
+            },
         }
     }
 

@@ -187,6 +187,7 @@ pub async fn plan(client: &Client, options: &Options) -> Result<Plan> {
             overrides: &options.overrides,
             metric: options.metric.as_deref(),
             now: chrono::Utc::now(),
+            version: &client.version,
         },
     )?;
     check_support(&plan.schema, &client.version)?;
