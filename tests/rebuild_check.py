@@ -8,6 +8,7 @@
                                                           insert copies of row FROM_PK under new keys
     rebuild_check.py URI duplicate COLLECTION PK EVERY    plain-insert every EVERY-th row (by key) again,
                                                           so its key has two copies; flushes
+    rebuild_check.py URI count NAME                       {"count": count(*)} through NAME (alias or collection)
     rebuild_check.py URI keys NAME PK                     {"count": count(*), "distinct": keys, "duplicates": ...}
 
 EXPECT (JSON): {"dropped": [fields not in NEW], "defaults": {field: value added to every row}}.
@@ -134,6 +135,9 @@ def main():
             c.insert([dict(r) for r in again[i : i + 1000]])
         c.flush()
         out = {"inserted": len(again)}
+    elif cmd == "count":
+        c = Collection(args[0])
+        out = {"count": c.query(expr="", output_fields=["count(*)"], consistency_level="Strong")[0]["count(*)"]}
     elif cmd == "keys":
         name, pk = args[0], args[1]
         rows, count, duplicates = rows_of(name, pk)

@@ -11,7 +11,7 @@ mod rebuild_common;
 
 use std::path::Path;
 
-use rebuild_common::{check, cleanup, fill, rebuilt, service_uri, text};
+use rebuild_common::{check, cleanup, fill, rebuild, rebuilt, service_uri, text};
 use serde_json::{Value, json};
 
 const M23: &str = "MI_MILVUS23_URI";
@@ -113,6 +113,107 @@ fn l32_reinserted_keys_parallel_ranges() {
 fn l32_reinserted_keys_sequential_with_catch_up() {
     let seq = ["--concurrency", "1", "--catch-up"];
     duplicates_are_copied_once(L32, "rb25_l32_dup_seq", &seq, 0);
+}
+
+// ---- item 13: other aliases of the old collection -----------------------------------------
+
+/// The old collection also serves `<alias>_reports`: the plan and --dry-run name it,
+/// --drop-old is refused before anything is created (exit 1, naming it), and after a rebuild
+/// the reporting alias still answers queries from the kept, loaded collection.
+fn other_aliases_are_kept_serving(server: &str, alias: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let uri = service_uri(server);
+    let old = aliased(server, tmp.path(), alias, 1_000);
+    let reports = format!("{alias}_reports");
+    check(server, &["alias", &reports, &old]);
+
+    let plan = rebuilt(tmp.path(), &uri, &["--alias", alias, "--dry-run"]);
+    assert_eq!(plan["other_aliases"], json!([reports]), "{plan:#}");
+    assert!(plan["warnings"].to_string().contains(&reports), "{plan:#}");
+
+    let out = rebuild(tmp.path(), &uri, &["--alias", alias, "--drop-old"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("`{reports}`")) && text(&out).contains("--drop-old"),
+        "{}",
+        text(&out)
+    );
+    let now = check(server, &["describe", alias]);
+    assert_eq!(
+        now["collections"],
+        json!([old]),
+        "something was created: {now:#}"
+    );
+
+    let summary = rebuilt(
+        tmp.path(),
+        &uri,
+        &["--alias", alias, "--drain-seconds", "0"],
+    );
+    assert_eq!(summary["switched"], true, "{summary:#}");
+    assert_eq!(summary["old_released"], false, "{summary:#}");
+    assert_eq!(summary["old_dropped"], false, "{summary:#}");
+    let new = summary["new_collection"].as_str().unwrap();
+    let now = check(server, &["describe", alias]);
+    assert_eq!(now["aliases"][alias], new, "{now:#}");
+    assert_eq!(now["aliases"][reports.as_str()], old.as_str(), "{now:#}");
+    // Queries through the reporting alias still work (the collection is still loaded).
+    let served = check(server, &["count", &reports]);
+    assert_eq!(served["count"], 1_000, "{served}");
+    // And --drop-previous refuses the collection the reporting alias points at.
+    let out = rebuild(
+        tmp.path(),
+        &uri,
+        &["--alias", alias, "--drop-previous", &old],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains(&reports), "{}", text(&out));
+    cleanup(server, alias);
+}
+
+#[test]
+fn m23_other_aliases_are_kept_serving() {
+    other_aliases_are_kept_serving(M23, "rb25_m23_alias");
+}
+
+#[test]
+fn l32_other_aliases_are_kept_serving() {
+    other_aliases_are_kept_serving(L32, "rb25_l32_alias");
+}
+
+/// A name that is a collection, not an alias: the dry run says so (and what the switch will
+/// rename) before anything happens.
+fn a_collection_name_is_announced_in_the_plan(server: &str, name: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let uri = service_uri(server);
+    cleanup(server, name);
+    fill(tmp.path(), &uri, &schema(name), 500, name);
+    let plan = rebuilt(tmp.path(), &uri, &["--alias", name, "--dry-run"]);
+    let warnings = plan["warnings"].to_string();
+    assert!(
+        warnings.contains("is a collection, not an alias") && warnings.contains("_before_rebuild"),
+        "{plan:#}"
+    );
+    let summary = rebuilt(tmp.path(), &uri, &["--alias", name, "--drain-seconds", "0"]);
+    assert_eq!(summary["alias_created"], true, "{summary:#}");
+    let renamed = summary["old_collection"].as_str().unwrap();
+    assert!(
+        summary["warnings"]
+            .to_string()
+            .contains(&format!("renamed to `{renamed}`")),
+        "{summary:#}"
+    );
+    cleanup(server, name);
+}
+
+#[test]
+fn m23_a_collection_name_is_announced_in_the_plan() {
+    a_collection_name_is_announced_in_the_plan(M23, "rb25_m23_plain");
+}
+
+#[test]
+fn l32_a_collection_name_is_announced_in_the_plan() {
+    a_collection_name_is_announced_in_the_plan(L32, "rb25_l32_plain");
 }
 
 // ---- item 14: the shipped handlers' indexes on older servers ------------------------------

@@ -291,6 +291,15 @@ fn render(s: &Summary) -> String {
         },
         s.old_collection.clone(),
     );
+    if !s.other_aliases.is_empty() {
+        row(
+            "other aliases of it",
+            format!(
+                "{} (stay on it: it is kept loaded, never dropped)",
+                s.other_aliases.join(", ")
+            ),
+        );
+    }
     row("new collection", s.new_collection.clone());
     row("target", s.source.clone());
     if s.dry_run {
@@ -344,6 +353,8 @@ fn render(s: &Summary) -> String {
             "previous collection",
             if s.old_dropped {
                 "dropped".into()
+            } else if !s.old_released && !s.other_aliases.is_empty() {
+                "kept loaded (other aliases point at it)".into()
             } else if s.old_released {
                 "released, kept".into()
             } else {

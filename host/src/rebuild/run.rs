@@ -17,8 +17,10 @@ use super::distinct::{KeyCount, key_count};
 use super::error::{RebuildError, Result};
 use super::migrate::{CopyOptions, Reporter, copy_rows};
 use super::plan::{Change, Old, Plan, Wanted, make_plan};
+use super::retire::{check_drop_old, other_aliases, retire};
 use super::state::{State, pk_from_json, pk_to_json, state_path};
 use super::target::{IndexOverride, Target};
+use crate::milvus::Client;
 use crate::milvus::admin::{self, IndexRequest, NewCollection};
 use crate::milvus::alias::{self, AliasTarget};
 use crate::milvus::collection::{drop_collection, flush, load};
@@ -26,7 +28,6 @@ use crate::milvus::ddl::{check_support, collection_schema};
 use crate::milvus::query::{Pk, in_expr};
 use crate::milvus::reverse::schema_of;
 use crate::milvus::scan::{count_at, delete, wall_clock_ts};
-use crate::milvus::{Client, MilvusError};
 
 /// The default wait between switching the alias and releasing the old collection. Searches
 /// the proxies routed to the old collection before the switch are still waiting for it (for
@@ -61,6 +62,8 @@ pub struct Options {
 pub struct Summary {
     pub alias: String,
     pub old_collection: String,
+    /// Other aliases of the old collection: they keep it loaded and kept after the switch.
+    pub other_aliases: Vec<String>,
     pub new_collection: String,
     pub source: String,
     pub dry_run: bool,
@@ -101,6 +104,7 @@ impl Summary {
         Summary {
             alias: plan.alias.clone(),
             old_collection: plan.old_collection.clone(),
+            other_aliases: plan.other_aliases.clone(),
             new_collection: plan.new_collection.clone(),
             source: plan.source.to_string(),
             dry_run: false,
@@ -155,6 +159,7 @@ pub async fn plan(client: &Client, options: &Options) -> Result<Plan> {
         }
     };
     let info = admin::describe_info(client, &old_name).await?;
+    let other_aliases = other_aliases(client, &old_name, alias_name).await?;
     let indexes = admin::indexes(client, &old_name).await?;
     let (old_schema, unknown) = schema_of(&info.schema, &indexes);
     if !unknown.is_empty() {
@@ -188,6 +193,7 @@ pub async fn plan(client: &Client, options: &Options) -> Result<Plan> {
             metric: options.metric.as_deref(),
             now: chrono::Utc::now(),
             version: &client.version,
+            other_aliases: &other_aliases,
         },
     )?;
     check_support(&plan.schema, &client.version)?;
@@ -217,6 +223,7 @@ pub async fn rebuild(
         )));
     }
     let plan = plan(client, options).await?;
+    check_drop_old(&plan, options)?;
     let mut summary = Summary::from_plan(&plan);
     if options.dry_run {
         summary.dry_run = true;
@@ -502,26 +509,7 @@ async fn finish(
     } else {
         renamed_old(&plan)
     };
-    reporter.status(&format!(
-        "switched; letting searches on `{retired}` finish for {:?} before releasing it",
-        options.drain
-    ));
-    tokio::time::sleep(options.drain).await;
-    match admin::release(client, &retired).await {
-        Ok(()) => summary.old_released = true,
-        Err(e) => summary
-            .warnings
-            .push(format!("releasing `{retired}` failed: {e}")),
-    }
-    if options.drop_old {
-        drop_collection(client, &retired).await?;
-        summary.old_dropped = true;
-    } else {
-        summary.drop_hint = Some(format!(
-            "the previous collection `{retired}` is kept (released); drop it with: milvus-ingest rebuild --alias {} --drop-previous {retired}",
-            plan.alias
-        ));
-    }
+    retire(client, options, &plan, &retired, &mut summary, reporter).await?;
     summary.old_collection = retired;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
@@ -550,8 +538,13 @@ fn note_duplicates(summary: &mut Summary, plan: &Plan, keys: KeyCount) {
 }
 
 /// The name the old collection gets when the alias takes its name.
-fn renamed_old(plan: &Plan) -> String {
-    format!("{}_before_rebuild", plan.new_collection)
+pub(super) fn renamed_old(plan: &Plan) -> String {
+    renamed_old_name(&plan.new_collection)
+}
+
+/// `<new collection>_before_rebuild`.
+pub(super) fn renamed_old_name(new_collection: &str) -> String {
+    format!("{new_collection}_before_rebuild")
 }
 
 /// Points the alias at the new collection: `AlterAlias`, or (no alias yet) rename the
@@ -568,11 +561,8 @@ async fn switch(client: &Client, plan: &Plan, summary: &mut Summary) -> Result<(
         let _ = admin::rename(client, &moved, &plan.old_collection).await;
         return Err(e.into());
     }
+    // The plan said so before anything happened (`plan::alias_notes`).
     summary.alias_created = true;
-    summary.warnings.push(format!(
-        "`{}` was a collection, not an alias: it was renamed to `{moved}` and the alias created in its place (requests in the few milliseconds between the two calls could fail)",
-        plan.alias
-    ));
     Ok(())
 }
 
@@ -586,65 +576,5 @@ async fn remove_after(client: &Client, plan: &Plan, after: Option<&Pk>) -> Resul
     for chunk in stale.chunks(4096) {
         delete(client, &plan.new_collection, &in_expr(&plan.pk, chunk)).await?;
     }
-    Ok(())
-}
-
-/// What `--abort` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Aborted {
-    pub alias: String,
-    pub dropped: String,
-    pub alias_on: String,
-}
-
-/// Drops the new collection of an interrupted rebuild and forgets it.
-pub async fn abort(client: &Client, options: &Options) -> Result<Aborted> {
-    let path = state_file(client, options);
-    let state = State::load(&path)?.ok_or_else(|| {
-        usage(format!(
-            "no interrupted rebuild of `{}` on {} to abort",
-            options.alias, client.uri
-        ))
-    })?;
-    let plan = &state.plan;
-    if let AliasTarget::Alias(now) = alias::resolve(client, &plan.alias).await?
-        && now == plan.new_collection
-    {
-        State::remove(&path)?;
-        return Err(usage(format!(
-            "alias `{}` already points at `{}`: the rebuild finished, nothing to abort",
-            plan.alias, plan.new_collection
-        )));
-    }
-    if client.has_collection(&plan.new_collection).await? {
-        drop_collection(client, &plan.new_collection).await?;
-    }
-    State::remove(&path)?;
-    Ok(Aborted {
-        alias: plan.alias.clone(),
-        dropped: plan.new_collection.clone(),
-        alias_on: plan.old_collection.clone(),
-    })
-}
-
-/// Drops a previous collection kept by an earlier rebuild; refuses the one behind the alias.
-pub async fn drop_previous(client: &Client, alias_name: &str, collection: &str) -> Result<()> {
-    if let AliasTarget::Alias(now) = alias::resolve(client, alias_name).await?
-        && now == collection
-    {
-        return Err(usage(format!(
-            "`{collection}` is the collection alias `{alias_name}` points at: refusing to drop it"
-        )));
-    }
-    if collection == alias_name {
-        return Err(usage(format!("`{collection}` is the alias' own name")));
-    }
-    if !client.has_collection(collection).await? {
-        return Err(RebuildError::Milvus(MilvusError::NoCollection {
-            collection: collection.to_string(),
-        }));
-    }
-    let _ = admin::release(client, collection).await;
-    drop_collection(client, collection).await?;
     Ok(())
 }
