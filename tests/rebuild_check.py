@@ -6,6 +6,10 @@
     rebuild_check.py URI compare OLD NEW PK [EXPECT]      every row of OLD equals NEW's (vectors element-wise)
     rebuild_check.py URI copyrows COLLECTION PK FROM_PK NEW_PKS_JSON
                                                           insert copies of row FROM_PK under new keys
+    rebuild_check.py URI duplicate COLLECTION PK EVERY    plain-insert every EVERY-th row (by key) again,
+                                                          so its key has two copies; flushes
+    rebuild_check.py URI count NAME                       {"count": count(*)} through NAME (alias or collection)
+    rebuild_check.py URI keys NAME PK                     {"count": count(*), "distinct": keys, "duplicates": ...}
 
 EXPECT (JSON): {"dropped": [fields not in NEW], "defaults": {field: value added to every row}}.
 Prints one JSON object on stdout.
@@ -121,6 +125,23 @@ def main():
             rows.append(r)
         c.insert(rows)
         out = {"inserted": len(rows)}
+    elif cmd == "duplicate":
+        name, pk, every = args[0], args[1], int(args[2])
+        c = Collection(name)
+        c.load()
+        rows, _, _ = rows_of(name, pk)
+        again = [rows[k] for k in sorted(rows)[::every]]
+        for i in range(0, len(again), 1000):
+            c.insert([dict(r) for r in again[i : i + 1000]])
+        c.flush()
+        out = {"inserted": len(again)}
+    elif cmd == "count":
+        c = Collection(args[0])
+        out = {"count": c.query(expr="", output_fields=["count(*)"], consistency_level="Strong")[0]["count(*)"]}
+    elif cmd == "keys":
+        name, pk = args[0], args[1]
+        rows, count, duplicates = rows_of(name, pk)
+        out = {"count": count, "distinct": len(rows), "duplicates": duplicates}
     else:
         raise SystemExit(f"unknown command {cmd}")
     print(json.dumps(out, default=str))

@@ -91,8 +91,9 @@ fn schema_change_adds_a_field_with_a_default_and_drops_one() {
 }
 
 /// The shipped `episodic-memory` sync handler defines the target: its schema and index
-/// parameters, matched to the alias by collection type (tenant prefix and all). Lite 3.2.2
-/// cannot build its scalar indexes, which also shows a failed index build changing nothing.
+/// parameters, matched to the alias by collection type (tenant prefix and all). Its scalar
+/// AUTOINDEXes are built as INVERTED, the only scalar index Lite 3.2.2 has; a scalar index Lite
+/// cannot build (`--index user_id=STL_SORT`) shows a failed index build changing nothing.
 #[test]
 fn a_sync_handler_plugin_defines_the_target() {
     // The pinned 0.1 handler (the `detail` layout this collection has); the shipped 0.2
@@ -148,12 +149,26 @@ fn a_sync_handler_plugin_defines_the_target() {
         indexes.contains("HNSW") && indexes.contains("COSINE") && indexes.contains("user_id"),
         "{plan:#}"
     );
-    // Lite cannot build the handler's scalar AUTOINDEXes: the rebuild stops before copying,
-    // drops what it created and leaves the alias alone.
-    let out = rebuild_common::rebuild(tmp.path(), &uri, &args);
+    // An index Lite cannot build: the rebuild stops before copying, drops what it created
+    // and leaves the alias alone.
+    let mut bad = args.to_vec();
+    bad.extend(["--index", "user_id=STL_SORT"]);
+    let out = rebuild_common::rebuild(tmp.path(), &uri, &bad);
     assert_eq!(out.status.code(), Some(1), "{}", rebuild_common::text(&out));
     let now = check(URI, &["describe", alias]);
     assert_eq!(now["collections"], json!([real]), "{now:#}");
     assert_eq!(now["aliases"][alias], real.as_str(), "{now:#}");
+    // The handler's own indexes build (scalar AUTOINDEX as INVERTED) and the alias switches.
+    let mut run = args.to_vec();
+    run.extend(["--drain-seconds", "0"]);
+    let summary = rebuilt(tmp.path(), &uri, &run);
+    let new = summary["new_collection"].as_str().unwrap();
+    let now = check(URI, &["describe", alias]);
+    assert_eq!(now["aliases"][alias], new, "{now:#}");
+    assert_eq!(
+        now["indexes"][new]["user_id"]["index_type"], "INVERTED",
+        "{now:#}"
+    );
+    assert_eq!(summary["rows_in_new"], 300, "{summary:#}");
     cleanup(URI, alias);
 }

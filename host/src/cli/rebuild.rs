@@ -291,6 +291,15 @@ fn render(s: &Summary) -> String {
         },
         s.old_collection.clone(),
     );
+    if !s.other_aliases.is_empty() {
+        row(
+            "other aliases of it",
+            format!(
+                "{} (stay on it: it is kept loaded, never dropped)",
+                s.other_aliases.join(", ")
+            ),
+        );
+    }
     row("new collection", s.new_collection.clone());
     row("target", s.source.clone());
     if s.dry_run {
@@ -299,6 +308,13 @@ fn render(s: &Summary) -> String {
         row("rows at snapshot", s.rows_at_snapshot.to_string());
         row("rows copied", s.rows_copied.to_string());
         row("rows in new collection", s.rows_in_new.to_string());
+        if s.duplicate_copies > 0 {
+            let keys = crate::rebuild::distinct::KeyCount {
+                counted: s.distinct_keys + s.duplicate_copies,
+                distinct: s.distinct_keys,
+            };
+            row("duplicate keys in the old collection", keys.describe());
+        }
         row(
             "rows changed during the copy",
             match &s.caught_up {
@@ -337,6 +353,8 @@ fn render(s: &Summary) -> String {
             "previous collection",
             if s.old_dropped {
                 "dropped".into()
+            } else if !s.old_released && !s.other_aliases.is_empty() {
+                "kept loaded (other aliases point at it)".into()
             } else if s.old_released {
                 "released, kept".into()
             } else {

@@ -247,7 +247,7 @@ async fn create_missing_indexes(
 ) -> Result<Vec<String>> {
     let have = indexed_fields(client, &options.name).await?;
     let mut warnings = Vec::new();
-    for plan in index_plans(schema, options.use_autoindex) {
+    for plan in index_plans(schema, options.use_autoindex, &client.version) {
         if have.contains(&plan.field) {
             continue;
         }

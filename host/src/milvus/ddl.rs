@@ -212,8 +212,91 @@ pub fn metric_of(field: &Field, schema: &Schema) -> String {
         .to_ascii_uppercase()
 }
 
-/// Indexes for every vector field (declared or default) and every scalar field that declares one.
-pub fn index_plans(schema: &Schema, use_autoindex: bool) -> Vec<IndexPlan> {
+/// Index types as Milvus spells them: the server compares names case-sensitively (2.3 refuses
+/// `TRIE`, wanting `Trie`) and DescribeIndex reports them back in this spelling.
+const INDEX_TYPES: &[&str] = &[
+    "AUTOINDEX",
+    "FLAT",
+    "IVF_FLAT",
+    "IVF_SQ8",
+    "IVF_PQ",
+    "IVF_RABITQ",
+    "HNSW",
+    "HNSW_SQ",
+    "HNSW_PQ",
+    "HNSW_PRQ",
+    "DISKANN",
+    "SCANN",
+    "BIN_FLAT",
+    "BIN_IVF_FLAT",
+    "SPARSE_INVERTED_INDEX",
+    "SPARSE_WAND",
+    "GPU_IVF_FLAT",
+    "GPU_IVF_PQ",
+    "GPU_CAGRA",
+    "GPU_BRUTE_FORCE",
+    "MINHASH_LSH",
+    "Trie",
+    "STL_SORT",
+    "INVERTED",
+    "BITMAP",
+    "NGRAM",
+    "RTREE",
+];
+
+/// `index_type` in the server's own spelling (any case accepted; unknown names kept as given).
+pub fn index_type_name(index_type: &str) -> String {
+    let t = index_type.trim();
+    INDEX_TYPES
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(t))
+        .map_or_else(|| t.to_string(), |k| k.to_string())
+}
+
+/// The index type `version` builds for a scalar field declaring `index_type`. A scalar
+/// AUTOINDEX becomes what the server can build: servers before 2.4 have none ("index type not
+/// match ... expected=Trie") and get what 2.4+ would pick, `Trie` on VarChar and `STL_SORT` on
+/// numbers; Milvus Lite 3.x (`milvus_lite-3.2.2`, a Python re-implementation) builds only
+/// `INVERTED` scalar indexes ("AUTOINDEX requires a vector field").
+pub fn scalar_index_type(index_type: &str, field: &Field, version: &ServerVersion) -> String {
+    let name = index_type_name(index_type);
+    if name != "AUTOINDEX" {
+        return name;
+    }
+    if is_python_lite(version) {
+        return "INVERTED".to_string();
+    }
+    if version.at_least(2, 4) {
+        return name;
+    }
+    match field.data_type {
+        DataType::VarChar => "Trie".to_string(),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Float
+        | DataType::Double => "STL_SORT".to_string(),
+        _ => name,
+    }
+}
+
+/// Milvus Lite 3.x, which answers GetVersion with `milvus_lite-<its own version>` (Milvus
+/// 2.3's `milvus-server` build says `v2.3.5-lite`, a real Milvus).
+fn is_python_lite(version: &ServerVersion) -> bool {
+    version
+        .text
+        .as_deref()
+        .is_some_and(|t| t.starts_with("milvus_lite"))
+}
+
+/// Indexes for every vector field (declared or default) and every scalar field that declares
+/// one, with index types named as `version` wants them (see [`scalar_index_type`]).
+pub fn index_plans(
+    schema: &Schema,
+    use_autoindex: bool,
+    version: &ServerVersion,
+) -> Vec<IndexPlan> {
     let mut plans = Vec::new();
     for field in &schema.fields {
         let declared = field.index.as_ref();
@@ -221,7 +304,7 @@ pub fn index_plans(schema: &Schema, use_autoindex: bool) -> Vec<IndexPlan> {
             if let Some(spec) = declared {
                 plans.push(IndexPlan {
                     field: field.name.clone(),
-                    index_type: spec.index_type.clone(),
+                    index_type: scalar_index_type(&spec.index_type, field, version),
                     metric_type: None,
                     params: spec.params.clone(),
                 });
@@ -238,7 +321,7 @@ pub fn index_plans(schema: &Schema, use_autoindex: bool) -> Vec<IndexPlan> {
             },
             (Some(spec), false) => IndexPlan {
                 field: field.name.clone(),
-                index_type: spec.index_type.clone(),
+                index_type: index_type_name(&spec.index_type),
                 metric_type: metric,
                 params: spec.params.clone(),
             },
@@ -372,10 +455,39 @@ mod tests {
     use super::*;
     use crate::schema::load_builtin;
 
+    fn recent() -> ServerVersion {
+        ServerVersion {
+            text: Some("v2.5.4".into()),
+            number: Some((2, 5, 4)),
+        }
+    }
+
+    #[test]
+    fn index_types_take_the_servers_spelling_and_version() {
+        let v23 = ServerVersion {
+            text: Some("v2.3.5".into()),
+            number: Some((2, 3, 5)),
+        };
+        let varchar = Field::new("s", DataType::VarChar);
+        let int = Field::new("n", DataType::Int64);
+        assert_eq!(scalar_index_type("TRIE", &varchar, &v23), "Trie");
+        assert_eq!(scalar_index_type("autoindex", &varchar, &v23), "Trie");
+        assert_eq!(scalar_index_type("AUTOINDEX", &int, &v23), "STL_SORT");
+        assert_eq!(scalar_index_type("AUTOINDEX", &int, &recent()), "AUTOINDEX");
+        assert_eq!(scalar_index_type("inverted", &int, &recent()), "INVERTED");
+        assert_eq!(index_type_name("hnsw"), "HNSW");
+        let lite = ServerVersion {
+            text: Some("milvus_lite-3.2.2".into()),
+            number: None,
+        };
+        assert_eq!(scalar_index_type("AUTOINDEX", &int, &lite), "INVERTED");
+        assert_eq!(index_type_name("MyType"), "MyType");
+    }
+
     #[test]
     fn default_indexes_follow_the_vector_type() {
         let schema = load_builtin("multimedia_content").unwrap();
-        let plans = index_plans(&schema, false);
+        let plans = index_plans(&schema, false, &recent());
         let by = |n: &str| plans.iter().find(|p| p.field == n).unwrap().clone();
         assert_eq!(by("content_embedding").index_type, "HNSW");
         assert_eq!(by("thumbnail_embedding").metric_type.as_deref(), Some("L2"));
@@ -384,14 +496,14 @@ mod tests {
             Some("HAMMING")
         );
         let docs = load_builtin("document_search").unwrap();
-        let plans = index_plans(&docs, false);
+        let plans = index_plans(&docs, false, &recent());
         let bm25 = plans
             .iter()
             .find(|p| p.field == "title_bm25_vector")
             .unwrap();
         assert_eq!(bm25.metric_type.as_deref(), Some("BM25"));
         assert!(
-            index_plans(&docs, true)
+            index_plans(&docs, true, &recent())
                 .iter()
                 .all(|p| p.index_type == "AUTOINDEX")
         );

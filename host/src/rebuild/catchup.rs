@@ -28,7 +28,9 @@ pub struct CaughtUp {
     pub updated: u64,
 }
 
-/// Every primary key of `collection` as of `ts`, ascending.
+/// Every primary key of `collection` as of `ts`, ascending, each once (duplicate copies of a
+/// key count once). Pages until an empty one: a short page is not the end on Milvus 2.3,
+/// which applies `limit` before removing duplicate copies.
 pub async fn all_pks(client: &Client, collection: &str, pk: &str, ts: u64) -> Result<Vec<Pk>> {
     let mut out: Vec<Pk> = Vec::new();
     loop {
@@ -47,18 +49,21 @@ pub async fn all_pks(client: &Client, collection: &str, pk: &str, ts: u64) -> Re
             .find(|f| f.field_name == pk)
             .map(pks_of)
             .unwrap_or_default();
-        let n = pks.len();
-        if let (Some(a), Some(b)) = (out.last(), pks.first())
-            && b <= a
-        {
+        if pks.is_empty() {
+            return Ok(out);
+        }
+        // Strictly rising, above the previous page: each key once.
+        let pairs = out
+            .last()
+            .into_iter()
+            .chain(pks.iter())
+            .zip(pks.iter().skip(usize::from(out.is_empty())));
+        if let Some((a, b)) = pairs.into_iter().find(|(a, b)| b <= a) {
             return Err(RebuildError::Usage(format!(
                 "`{collection}` returned keys out of order ({b} after {a})"
             )));
         }
         out.extend(pks);
-        if n < QUERY_WINDOW - 1 {
-            return Ok(out);
-        }
     }
 }
 
@@ -106,12 +111,14 @@ async fn copy_keys(
 ) -> Result<u64> {
     let mut copied = 0;
     for chunk in pks.chunks(batch.clamp(1, QUERY_WINDOW - 1)) {
+        // No limit: Milvus 2.3 applies it before removing duplicate copies of a key, so
+        // `limit = chunk.len()` would drop keys whose rows have several copies.
         let page = query_at(
             client,
             &plan.old_collection,
             &in_expr(&plan.pk, chunk),
             &plan.read_fields,
-            Some(chunk.len()),
+            None,
             ts,
         )
         .await?;
@@ -173,15 +180,14 @@ pub async fn catch_up(
                 .find(|f| f.field_name == plan.pk)
                 .map(pks_of)
                 .unwrap_or_default();
-            let n = pks.len();
+            if pks.is_empty() {
+                break; // an empty page is the end; a short one is not (see `all_pks`)
+            }
             last = pks.last().cloned();
             changed.extend(
                 pks.into_iter()
                     .filter(|p| missing.binary_search(p).is_err()),
             );
-            if n < QUERY_WINDOW - 1 {
-                break;
-            }
         }
         out.updated =
             copy_keys(client, plan, &converter, &changed, ts, batch, Write::Upsert).await?;

@@ -5,8 +5,11 @@
 //!
 //! Completeness does not rest on trust: every page must come back in strictly increasing key
 //! order above the previous page (else the copy stops), so pages cover disjoint key ranges and
-//! no row is read twice; the caller then compares the rows read with `count(*)` at the same
-//! snapshot, which proves none was missed.
+//! no key is read twice; the copy ends only at an empty page, never at a short one (Milvus 2.3
+//! applies `limit` before it removes duplicate copies of a key, so a page of a collection
+//! filled by plain inserts can be short long before the end). The caller then compares the
+//! keys read with `count(*)` at the same snapshot, or, where they differ, with the number of
+//! distinct keys (see [`super::distinct`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -206,10 +209,7 @@ pub async fn copy_rows(
         copied.rows += n as u64;
         copied.pages += 1;
         last = Some(page_last);
-        if n < limit {
-            // A short page: nothing above its last key at this snapshot.
-            break;
-        }
+        // A short page is not the end: only an empty one is (see the module comment).
     }
     while let Some(done) = in_flight.join_next().await {
         let (seq, outcome) = done.expect("write task panicked");

@@ -12,10 +12,12 @@
 
 pub mod catchup;
 pub mod convert;
+pub mod distinct;
 pub mod error;
 pub mod migrate;
 pub mod plan;
 pub mod ranges;
+pub mod retire;
 pub mod run;
 pub mod state;
 pub mod target;
@@ -23,5 +25,6 @@ pub mod target;
 pub use error::{RebuildError, Result};
 pub use migrate::{CopyOptions, Reporter, Silent};
 pub use plan::Plan;
-pub use run::{Aborted, DEFAULT_DRAIN, Options, Summary, abort, drop_previous, rebuild, resume};
+pub use retire::{Aborted, abort, drop_previous};
+pub use run::{DEFAULT_DRAIN, Options, Summary, rebuild, resume};
 pub use target::{IndexOverride, Target, TargetSource};

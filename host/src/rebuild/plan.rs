@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{RebuildError, Result};
 use super::target::{IndexOverride, TargetSource};
 use crate::milvus::admin::{CollectionInfo, IndexInfo, IndexRequest};
+use crate::milvus::client::ServerVersion;
 use crate::milvus::ddl::index_plans;
 use crate::schema::{DataType, Field, Schema};
 
@@ -53,6 +54,10 @@ pub struct Plan {
     /// at the switch, and that collection renamed to make room).
     pub alias_exists: bool,
     pub old_collection: String,
+    /// Other aliases pointing at the old collection (a reporting alias, say): they stay on
+    /// it, so it is neither released nor dropped after the switch.
+    #[serde(default)]
+    pub other_aliases: Vec<String>,
     pub new_collection: String,
     pub source: TargetSource,
     pub schema: Schema,
@@ -95,6 +100,10 @@ pub struct Wanted<'a> {
     pub overrides: &'a [IndexOverride],
     pub metric: Option<&'a str>,
     pub now: DateTime<Utc>,
+    /// The server's version: index types are chosen and spelled for it.
+    pub version: &'a ServerVersion,
+    /// Aliases of the old collection other than `alias`.
+    pub other_aliases: &'a [String],
 }
 
 fn widens(from: DataType, to: DataType) -> bool {
@@ -207,6 +216,34 @@ fn describe_field(f: &Field) -> String {
     text
 }
 
+/// What the plan must say about names before anything happens: a name that is a collection,
+/// not an alias (renamed at the switch), and other aliases of the old collection.
+fn alias_notes(info: &CollectionInfo, wanted: &Wanted, new_collection: &str) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !wanted.alias_exists {
+        notes.push(format!(
+            "`{}` is a collection, not an alias: at the switch it is renamed to `{}` and the alias `{}` is created on `{new_collection}` (requests in the few milliseconds between the two calls could fail)",
+            wanted.alias,
+            super::run::renamed_old_name(new_collection),
+            wanted.alias
+        ));
+    }
+    if !wanted.other_aliases.is_empty() {
+        let list: Vec<String> = wanted
+            .other_aliases
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect();
+        notes.push(format!(
+            "`{}` also serves alias {}: it stays there, so `{}` stays loaded after the switch and is never dropped (--drop-old is refused)",
+            info.name,
+            list.join(", "),
+            info.name
+        ));
+    }
+    notes
+}
+
 /// Makes the plan, or says every reason the target cannot be reached from the old collection.
 pub fn make_plan(old: &Old, wanted: &Wanted) -> Result<Plan> {
     let alias = wanted.alias;
@@ -266,7 +303,7 @@ pub fn make_plan(old: &Old, wanted: &Wanted) -> Result<Plan> {
             }
         }
     }
-    let indexes: Vec<IndexRequest> = index_plans(&schema, false)
+    let indexes: Vec<IndexRequest> = index_plans(&schema, false, wanted.version)
         .into_iter()
         .map(|p| IndexRequest {
             index_name: old
@@ -384,11 +421,14 @@ pub fn make_plan(old: &Old, wanted: &Wanted) -> Result<Plan> {
             .find(|f| f.is_partition_key)
             .map(|f| &f.name);
     let has_partition_key = schema.fields.iter().any(|f| f.is_partition_key);
+    let new_collection = new_collection_name(alias, wanted.now);
+    warnings.extend(alias_notes(old.info, wanted, &new_collection));
     Ok(Plan {
         alias: alias.to_string(),
         alias_exists: wanted.alias_exists,
         old_collection: old.info.name.clone(),
-        new_collection: new_collection_name(alias, wanted.now),
+        other_aliases: wanted.other_aliases.to_vec(),
+        new_collection,
         source: wanted.source.clone(),
         schema,
         fields,
@@ -436,6 +476,11 @@ mod tests {
             now: DateTime::parse_from_rfc3339("2026-04-10T08:30:15.123456Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            version: &ServerVersion {
+                text: None,
+                number: None,
+            },
+            other_aliases: &[],
         }
     }
 

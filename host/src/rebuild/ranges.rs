@@ -1,8 +1,9 @@
 //! Parallel reads for the copy: the old collection's primary keys are read first (keys only,
 //! a full query window per page, cheap), cut into ranges of `batch_size` keys, and the ranges
 //! `(lo, hi]` are then read, converted and written by several tasks at once. A range is read
-//! by keyset inside its bounds until a short page, so rows written into it meanwhile are not
-//! cut off; ranges are disjoint, so no row is read twice. The caller reads what lies above the
+//! by keyset inside its bounds until its page reaches `hi` or comes back empty (never until a
+//! short page: Milvus 2.3 applies `limit` before removing duplicate copies of a key), so rows
+//! written into it meanwhile are not cut off; ranges are disjoint, so no row is read twice. The caller reads what lies above the
 //! last key (rows added at the end meanwhile) with the sequential keyset loop.
 
 use std::collections::BTreeMap;
@@ -87,8 +88,8 @@ async fn copy_range(
         )
         .await?;
         rows += n as u64;
-        if n < limit {
-            break;
+        if after.as_ref() == Some(&hi) {
+            break; // nothing in the range lies above its upper bound
         }
     }
     Ok((rows, retries, max_time))

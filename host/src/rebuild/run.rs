@@ -13,11 +13,14 @@ use serde::Serialize;
 
 use super::catchup::{CaughtUp, all_pks, catch_up};
 use super::convert::Converter;
+use super::distinct::{KeyCount, key_count};
 use super::error::{RebuildError, Result};
 use super::migrate::{CopyOptions, Reporter, copy_rows};
 use super::plan::{Change, Old, Plan, Wanted, make_plan};
+use super::retire::{check_drop_old, other_aliases, retire};
 use super::state::{State, pk_from_json, pk_to_json, state_path};
 use super::target::{IndexOverride, Target};
+use crate::milvus::Client;
 use crate::milvus::admin::{self, IndexRequest, NewCollection};
 use crate::milvus::alias::{self, AliasTarget};
 use crate::milvus::collection::{drop_collection, flush, load};
@@ -25,7 +28,6 @@ use crate::milvus::ddl::{check_support, collection_schema};
 use crate::milvus::query::{Pk, in_expr};
 use crate::milvus::reverse::schema_of;
 use crate::milvus::scan::{count_at, delete, wall_clock_ts};
-use crate::milvus::{Client, MilvusError};
 
 /// The default wait between switching the alias and releasing the old collection. Searches
 /// the proxies routed to the old collection before the switch are still waiting for it (for
@@ -60,6 +62,8 @@ pub struct Options {
 pub struct Summary {
     pub alias: String,
     pub old_collection: String,
+    /// Other aliases of the old collection: they keep it loaded and kept after the switch.
+    pub other_aliases: Vec<String>,
     pub new_collection: String,
     pub source: String,
     pub dry_run: bool,
@@ -73,6 +77,12 @@ pub struct Summary {
     pub rows_copied: u64,
     /// Rows in the new collection at the switch.
     pub rows_in_new: u64,
+    /// Distinct primary keys of the old collection (its `count(*)` also counts duplicate
+    /// copies of a key, which plain inserts keep); what the new collection must hold.
+    pub distinct_keys: u64,
+    /// `count(*)` minus the distinct keys: rows of the old collection not copied because
+    /// another copy of their key was.
+    pub duplicate_copies: u64,
     /// Change of the old collection's row count while the copy ran (without --catch-up these
     /// rows are not in the new collection).
     pub rows_changed_during_copy: i64,
@@ -94,6 +104,7 @@ impl Summary {
         Summary {
             alias: plan.alias.clone(),
             old_collection: plan.old_collection.clone(),
+            other_aliases: plan.other_aliases.clone(),
             new_collection: plan.new_collection.clone(),
             source: plan.source.to_string(),
             dry_run: false,
@@ -103,6 +114,8 @@ impl Summary {
             rows_at_snapshot: plan.rows,
             rows_copied: 0,
             rows_in_new: 0,
+            distinct_keys: 0,
+            duplicate_copies: 0,
             rows_changed_during_copy: 0,
             caught_up: None,
             old_released: false,
@@ -146,6 +159,7 @@ pub async fn plan(client: &Client, options: &Options) -> Result<Plan> {
         }
     };
     let info = admin::describe_info(client, &old_name).await?;
+    let other_aliases = other_aliases(client, &old_name, alias_name).await?;
     let indexes = admin::indexes(client, &old_name).await?;
     let (old_schema, unknown) = schema_of(&info.schema, &indexes);
     if !unknown.is_empty() {
@@ -178,6 +192,8 @@ pub async fn plan(client: &Client, options: &Options) -> Result<Plan> {
             overrides: &options.overrides,
             metric: options.metric.as_deref(),
             now: chrono::Utc::now(),
+            version: &client.version,
+            other_aliases: &other_aliases,
         },
     )?;
     check_support(&plan.schema, &client.version)?;
@@ -207,6 +223,7 @@ pub async fn rebuild(
         )));
     }
     let plan = plan(client, options).await?;
+    check_drop_old(&plan, options)?;
     let mut summary = Summary::from_plan(&plan);
     if options.dry_run {
         summary.dry_run = true;
@@ -358,6 +375,8 @@ async fn finish(
         kept: Some(plan.new_collection.clone()),
     };
     let mut snapshot_rows = 0u64;
+    // The copy's snapshot (0, "now", when an earlier run finished the copy).
+    let mut snapshot_ts = 0u64;
     let mut copied_now = 0u64;
     let copy_started = Instant::now();
     if !state.copied {
@@ -368,6 +387,7 @@ async fn finish(
             remove_after(client, &plan, start_after.as_ref()).await?;
         }
         let ts = wall_clock_ts();
+        snapshot_ts = ts;
         snapshot_rows = count_at(client, &plan.old_collection, "", ts).await?;
         summary.rows_at_snapshot = snapshot_rows;
         let below = match &start_after {
@@ -450,15 +470,31 @@ async fn finish(
         let old_then = count_at(client, &plan.old_collection, "", 0).await?;
         in_new = count_at(client, &plan.new_collection, "", 0).await?;
         summary.caught_up = Some(caught);
-        if in_new != old_then {
+        let keys = key_count(client, &plan.old_collection, &plan.pk, 0, old_then, in_new).await?;
+        note_duplicates(&mut summary, &plan, keys);
+        if in_new != keys.distinct {
             return Err(keep(format!(
-                "after the catch-up the new collection holds {in_new} rows and the old one {old_then} (it is still being written to)"
+                "after the catch-up the new collection holds {in_new} rows and the old one {} (it is still being written to)",
+                counts(keys)
             )));
         }
-    } else if migrate && in_new != snapshot_rows {
-        return Err(keep(format!(
-            "the old collection had {snapshot_rows} rows when the copy started and has {old_now} now, and {in_new} were copied: it was written to during the copy (servers before 2.4 do not pin reads to a snapshot, so some of those writes were copied and some not); re-run with --resume --catch-up to copy the difference"
-        )));
+    } else if migrate {
+        let keys = key_count(
+            client,
+            &plan.old_collection,
+            &plan.pk,
+            snapshot_ts,
+            snapshot_rows,
+            in_new,
+        )
+        .await?;
+        note_duplicates(&mut summary, &plan, keys);
+        if in_new != keys.distinct {
+            return Err(keep(format!(
+                "the old collection had {} when the copy started and has {old_now} rows now, and {in_new} were copied: it was written to during the copy (servers before 2.4 do not pin reads to a snapshot, so some of those writes were copied and some not); re-run with --resume --catch-up to copy the difference",
+                counts(keys)
+            )));
+        }
     }
     summary.rows_in_new = in_new;
 
@@ -473,34 +509,42 @@ async fn finish(
     } else {
         renamed_old(&plan)
     };
-    reporter.status(&format!(
-        "switched; letting searches on `{retired}` finish for {:?} before releasing it",
-        options.drain
-    ));
-    tokio::time::sleep(options.drain).await;
-    match admin::release(client, &retired).await {
-        Ok(()) => summary.old_released = true,
-        Err(e) => summary
-            .warnings
-            .push(format!("releasing `{retired}` failed: {e}")),
-    }
-    if options.drop_old {
-        drop_collection(client, &retired).await?;
-        summary.old_dropped = true;
-    } else {
-        summary.drop_hint = Some(format!(
-            "the previous collection `{retired}` is kept (released); drop it with: milvus-ingest rebuild --alias {} --drop-previous {retired}",
-            plan.alias
-        ));
-    }
+    retire(client, options, &plan, &retired, &mut summary, reporter).await?;
     summary.old_collection = retired;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
 
+/// "25,000 rows" or, with duplicate keys, "25,000 rows (20,000 distinct keys)".
+fn counts(keys: KeyCount) -> String {
+    if keys.duplicates() == 0 {
+        format!("{} rows", keys.counted)
+    } else {
+        format!("{} rows ({} distinct keys)", keys.counted, keys.distinct)
+    }
+}
+
+/// Records the old collection's distinct keys, and warns about duplicate copies.
+fn note_duplicates(summary: &mut Summary, plan: &Plan, keys: KeyCount) {
+    summary.distinct_keys = keys.distinct;
+    summary.duplicate_copies = keys.duplicates();
+    if keys.duplicates() > 0 {
+        summary.warnings.push(format!(
+            "`{}` holds duplicate primary keys ({}): plain inserts of the same key keep every copy and count(*) counts them all; the new collection holds one row per key, the copy a query returns",
+            plan.old_collection,
+            keys.describe()
+        ));
+    }
+}
+
 /// The name the old collection gets when the alias takes its name.
-fn renamed_old(plan: &Plan) -> String {
-    format!("{}_before_rebuild", plan.new_collection)
+pub(super) fn renamed_old(plan: &Plan) -> String {
+    renamed_old_name(&plan.new_collection)
+}
+
+/// `<new collection>_before_rebuild`.
+pub(super) fn renamed_old_name(new_collection: &str) -> String {
+    format!("{new_collection}_before_rebuild")
 }
 
 /// Points the alias at the new collection: `AlterAlias`, or (no alias yet) rename the
@@ -517,11 +561,8 @@ async fn switch(client: &Client, plan: &Plan, summary: &mut Summary) -> Result<(
         let _ = admin::rename(client, &moved, &plan.old_collection).await;
         return Err(e.into());
     }
+    // The plan said so before anything happened (`plan::alias_notes`).
     summary.alias_created = true;
-    summary.warnings.push(format!(
-        "`{}` was a collection, not an alias: it was renamed to `{moved}` and the alias created in its place (requests in the few milliseconds between the two calls could fail)",
-        plan.alias
-    ));
     Ok(())
 }
 
@@ -535,65 +576,5 @@ async fn remove_after(client: &Client, plan: &Plan, after: Option<&Pk>) -> Resul
     for chunk in stale.chunks(4096) {
         delete(client, &plan.new_collection, &in_expr(&plan.pk, chunk)).await?;
     }
-    Ok(())
-}
-
-/// What `--abort` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Aborted {
-    pub alias: String,
-    pub dropped: String,
-    pub alias_on: String,
-}
-
-/// Drops the new collection of an interrupted rebuild and forgets it.
-pub async fn abort(client: &Client, options: &Options) -> Result<Aborted> {
-    let path = state_file(client, options);
-    let state = State::load(&path)?.ok_or_else(|| {
-        usage(format!(
-            "no interrupted rebuild of `{}` on {} to abort",
-            options.alias, client.uri
-        ))
-    })?;
-    let plan = &state.plan;
-    if let AliasTarget::Alias(now) = alias::resolve(client, &plan.alias).await?
-        && now == plan.new_collection
-    {
-        State::remove(&path)?;
-        return Err(usage(format!(
-            "alias `{}` already points at `{}`: the rebuild finished, nothing to abort",
-            plan.alias, plan.new_collection
-        )));
-    }
-    if client.has_collection(&plan.new_collection).await? {
-        drop_collection(client, &plan.new_collection).await?;
-    }
-    State::remove(&path)?;
-    Ok(Aborted {
-        alias: plan.alias.clone(),
-        dropped: plan.new_collection.clone(),
-        alias_on: plan.old_collection.clone(),
-    })
-}
-
-/// Drops a previous collection kept by an earlier rebuild; refuses the one behind the alias.
-pub async fn drop_previous(client: &Client, alias_name: &str, collection: &str) -> Result<()> {
-    if let AliasTarget::Alias(now) = alias::resolve(client, alias_name).await?
-        && now == collection
-    {
-        return Err(usage(format!(
-            "`{collection}` is the collection alias `{alias_name}` points at: refusing to drop it"
-        )));
-    }
-    if collection == alias_name {
-        return Err(usage(format!("`{collection}` is the alias' own name")));
-    }
-    if !client.has_collection(collection).await? {
-        return Err(RebuildError::Milvus(MilvusError::NoCollection {
-            collection: collection.to_string(),
-        }));
-    }
-    let _ = admin::release(client, collection).await;
-    drop_collection(client, collection).await?;
     Ok(())
 }

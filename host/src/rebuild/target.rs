@@ -86,7 +86,8 @@ pub fn parse_index_override(text: &str) -> Result<IndexOverride> {
     Ok(IndexOverride {
         field: field.trim().to_string(),
         spec: IndexSpec {
-            index_type: index_type.trim().to_ascii_uppercase(),
+            // The server's own spelling (`Trie`, `HNSW`): Milvus compares names exactly.
+            index_type: crate::milvus::ddl::index_type_name(index_type),
             metric_type: metric,
             params: map,
         },
@@ -193,6 +194,8 @@ mod tests {
         let o = parse_index_override("v=ivf_flat:nlist=64,metric_type=l2").unwrap();
         assert_eq!(o.spec.metric_type.as_deref(), Some("L2"));
         assert_eq!(o.spec.index_type, "IVF_FLAT");
+        let o = parse_index_override("user_id=trie").unwrap();
+        assert_eq!(o.spec.index_type, "Trie");
         let e = parse_index_override("vector").unwrap_err().to_string();
         assert!(e.contains("`vector`") && e.contains("FIELD=TYPE"), "{e}");
         assert!(parse_index_override("v=HNSW:M").is_err());

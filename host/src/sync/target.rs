@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::error::SyncError;
 use crate::milvus::Client;
 use crate::milvus::alias::{self, AliasTarget};
-use crate::milvus::collection::{CollectionOptions, describe, prepare};
+use crate::milvus::collection::{CollectionOptions, describe, drop_collection, prepare};
 use crate::milvus::ddl::{collection_schema, differences};
 use crate::plugin::HandlerDesc;
 use crate::schema::{IndexSpec, Schema, SchemaFormat, parse_schema};
@@ -65,28 +65,6 @@ pub fn real_name(name: &str) -> String {
     format!("{name}_{}", chrono::Utc::now().format("%Y%m%d%H%M%S%6f"))
 }
 
-/// Milvus before 2.4 has no scalar AUTOINDEX: it wants `Trie` on VarChar and `STL_SORT` on
-/// numbers ("index type not match: expected=Trie"), which is what AUTOINDEX picks on 2.4+.
-fn for_server(schema: &Schema, client: &Client) -> Schema {
-    let mut s = schema.clone();
-    if client.version.at_least(2, 4) {
-        return s;
-    }
-    for f in &mut s.fields {
-        if let Some(index) = &mut f.index
-            && !f.data_type.is_vector()
-            && index.index_type.eq_ignore_ascii_case("AUTOINDEX")
-        {
-            index.index_type = if f.data_type == crate::schema::DataType::VarChar {
-                "Trie".into()
-            } else {
-                "STL_SORT".into()
-            };
-        }
-    }
-    s
-}
-
 /// The real collection `name` designates (itself when it is not an alias), or `None` when
 /// neither a collection nor an alias of that name exists.
 async fn real_collection(client: &Client, name: &str) -> crate::milvus::Result<Option<String>> {
@@ -99,7 +77,8 @@ async fn real_collection(client: &Client, name: &str) -> crate::milvus::Result<O
 
 /// Makes sure `name` designates a loaded collection with `schema`'s shape.
 pub async fn ensure(client: &Client, schema: &Schema, name: &str) -> Result<Target, SyncError> {
-    let schema = &for_server(schema, client);
+    // Index types are chosen for the server's version where the indexes are built
+    // (`ddl::index_plans`).
     match real_collection(client, name).await? {
         Some(real) => {
             let existing = describe(client, &real).await?;
@@ -123,12 +102,36 @@ pub async fn ensure(client: &Client, schema: &Schema, name: &str) -> Result<Targ
         }
         None => {
             let real = real_name(name);
-            prepare(client, schema, &CollectionOptions::new(real.clone())).await?;
-            alias::create(client, name, &real).await?;
+            let made = async {
+                prepare(client, schema, &CollectionOptions::new(real.clone())).await?;
+                alias::create(client, name, &real).await
+            }
+            .await;
+            if let Err(e) = made {
+                return Err(discard(client, &real, e).await);
+            }
             Ok(Target {
                 real,
                 created: true,
             })
         }
     }
+}
+
+/// The error of a failed creation of `real`, after dropping what was made of it: never leave
+/// a collection without its alias behind. The name is ours (timestamped just now), so dropping
+/// it touches nothing of anyone else's.
+async fn discard(client: &Client, real: &str, e: crate::milvus::MilvusError) -> SyncError {
+    if drop_collection(client, real).await.is_ok()
+        || !client.has_collection(real).await.unwrap_or(true)
+    {
+        return e.into();
+    }
+    SyncError::Milvus(crate::milvus::MilvusError::Rpc {
+        rpc: "DropCollection",
+        reason: format!(
+            "{e}; dropping the half-created collection `{real}` failed too: drop it by hand"
+        ),
+        transient: false,
+    })
 }
