@@ -276,6 +276,9 @@ async fn sync(args: SyncArgs, printer: &Printer) -> Result<(), CliError> {
     }
     let summary = summary?;
     print_summary(&summary, printer);
+    if let Some(stopped) = &summary.stopped {
+        return Err(CliError::failure(anyhow::anyhow!("{stopped}")));
+    }
     if summary.failed > 0 {
         return Err(CliError::failure(anyhow::anyhow!(
             "{} documents could not be written to `{}`: {}",
