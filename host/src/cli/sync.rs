@@ -42,7 +42,8 @@ pub struct SyncArgs {
     /// Only documents before this instant.
     #[arg(long)]
     pub until: Option<String>,
-    /// MongoDB to read (mongodb://...; the database may be named in the path).
+    /// MongoDB to read (mongodb://... or mongodb+srv://...; the database may be named in the
+    /// path).
     #[arg(long, env = "MONGODB_URI", hide_env_values = true)]
     pub mongo_uri: Option<String>,
     /// MongoDB database (default: the URI's, else the handler's).

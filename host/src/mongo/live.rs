@@ -7,6 +7,7 @@ use std::time::Duration;
 use bson::{Bson, Document, RawDocumentBuf, doc};
 use futures::TryStreamExt;
 use mongodb::change_stream::event::ResumeToken;
+use mongodb::error::ErrorKind;
 use mongodb::options::{ClientOptions, FullDocumentType};
 use mongodb::{Client, Collection, Cursor};
 
@@ -19,6 +20,37 @@ pub fn redact_uri(uri: &str) -> String {
     match (uri.find("://"), uri.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***@{}", &uri[..s], &uri[at + 1..]),
         _ => uri.to_string(),
+    }
+}
+
+/// A URI the driver refused: a failed SRV or TXT lookup (the name may be right and the DNS
+/// down) is a connection failure (exit 1), anything else a bad URI (exit 2).
+fn parse_error(shown: &str, e: mongodb::error::Error) -> MongoError {
+    match e.kind.as_ref() {
+        ErrorKind::DnsResolve { message, .. } => MongoError::Connect {
+            uri: shown.to_string(),
+            reason: format!("the DNS lookup of the mongodb+srv:// name failed: {message}"),
+        },
+        _ => MongoError::BadUri {
+            reason: format!("{shown}: {}", driver_message(&e)),
+        },
+    }
+}
+
+/// For a mongodb+srv:// URI that leaves TLS at its default: the reason a server without TLS
+/// cannot be reached (the spec turns TLS on for SRV URIs), else "".
+fn srv_tls_note(uri: &str) -> &'static str {
+    let query = uri
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .to_ascii_lowercase();
+    let set = query
+        .split('&')
+        .any(|kv| kv.starts_with("tls=") || kv.starts_with("ssl="));
+    if uri.starts_with("mongodb+srv://") && !set {
+        " (mongodb+srv:// turns TLS on: for a server without TLS add tls=false to the URI)"
+    } else {
+        ""
     }
 }
 
@@ -41,18 +73,11 @@ impl LiveSource {
         collection: &str,
     ) -> Result<LiveSource, MongoError> {
         let shown = redact_uri(uri);
-        if uri.starts_with("mongodb+srv://") {
-            return Err(MongoError::BadUri {
-                reason: format!(
-                    "{shown}: mongodb+srv:// needs DNS SRV lookups, which this build leaves out; use the mongodb:// seed list form"
-                ),
-            });
-        }
+        // mongodb+srv:// looks up the hosts (SRV) and options (TXT) here, in the system's DNS
+        // (/etc/resolv.conf); TLS is then on unless the URI says tls=false.
         let mut options = ClientOptions::parse(uri)
             .await
-            .map_err(|e| MongoError::BadUri {
-                reason: format!("{shown}: {}", driver_message(&e)),
-            })?;
+            .map_err(|e| parse_error(&shown, e))?;
         options.app_name = Some("milvus-ingest".into());
         if options.server_selection_timeout.is_none() {
             options.server_selection_timeout = Some(Duration::from_secs(10));
@@ -77,7 +102,7 @@ impl LiveSource {
             .await
             .map_err(|e| MongoError::Connect {
                 uri: shown.clone(),
-                reason: driver_message(&e),
+                reason: format!("{}{}", driver_message(&e), srv_tls_note(uri)),
             })?;
         let coll = client.database(&db).collection::<Document>(collection);
         Ok(LiveSource {
