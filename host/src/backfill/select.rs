@@ -108,13 +108,15 @@ pub fn classify(
 }
 
 /// The text to embed: the handler's text fields that hold non-empty strings, joined with "\n".
-/// `Err` names the field when one holds something other than a string, or when none has text.
+/// `Err` names the field when one holds something other than a string, or when none has text
+/// ("empty text in ..." when some hold only whitespace).
 pub fn text_of(doc: &Document, e: &EmbeddingDesc) -> Result<String, String> {
     let mut parts = Vec::new();
+    let mut blank = Vec::new();
     for f in &e.text_fields {
         match get_path(doc, f) {
             None | Some(Bson::Null) => {}
-            Some(Bson::String(s)) if s.trim().is_empty() => {}
+            Some(Bson::String(s)) if s.trim().is_empty() => blank.push(f.as_str()),
             Some(Bson::String(s)) => parts.push(s.as_str()),
             Some(other) => {
                 return Err(format!(
@@ -123,6 +125,9 @@ pub fn text_of(doc: &Document, e: &EmbeddingDesc) -> Result<String, String> {
                 ));
             }
         }
+    }
+    if parts.is_empty() && !blank.is_empty() {
+        return Err(format!("empty text in {}", blank.join(", ")));
     }
     if parts.is_empty() {
         return Err(format!("no text in {}", e.text_fields.join(", ")));
@@ -180,7 +185,11 @@ mod tests {
                 .unwrap_err()
                 .contains("`subject`")
         );
-        assert!(text_of(&doc! {}, &e).is_err());
+        assert!(text_of(&doc! {}, &e).unwrap_err().starts_with("no text"));
+        assert_eq!(
+            text_of(&doc! {"subject": " \u{3000}\n"}, &e).unwrap_err(),
+            "empty text in subject"
+        );
         let mut d = doc! {"a": 1};
         set_path(&mut d, "a.b", Bson::from("x"));
         set_path(&mut d, "c", Bson::from(2));

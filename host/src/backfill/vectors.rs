@@ -1,7 +1,8 @@
 //! Texts to vectors: request batches (by count and by bytes), several requests in flight, a
 //! refused batch retried in halves so a bad text is reported alone, and every returned vector
 //! checked (the handler's dimension, finite values; `--truncate-dim` cuts a longer vector and
-//! re-normalises it to unit length).
+//! re-normalises it to unit length). An answer that does not match its request (fewer
+//! embeddings than texts) fails the texts of that request, not the run.
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -40,8 +41,42 @@ pub enum Fatal {
         got: usize,
         want: u32,
         model: String,
-        hint: &'static str,
+        /// What to do about it (see [`wrong_dim_hint`]).
+        hint: String,
     },
+}
+
+/// A vector of `got` values where the handler wants `want`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DimMismatch {
+    pub got: usize,
+    pub want: u32,
+}
+
+/// The way forward for a [`DimMismatch`], given the `dimensions` asked for (`--dimensions`).
+/// When the answer is not of the asked size the endpoint ignored `dimensions`, so advising
+/// `--dimensions` again would not help.
+pub fn wrong_dim_hint(m: DimMismatch, asked: Option<u32>) -> String {
+    let longer = m.got > m.want as usize;
+    match asked {
+        Some(a) if a as usize != m.got => {
+            let cure = if longer {
+                "use --truncate-dim to cut and re-normalise them"
+            } else {
+                "use a model of the handler's dimension, or set it (--handler-param dim=N)"
+            };
+            format!(
+                "asked for {a}, got {}: the endpoint ignores `dimensions`; {cure}",
+                m.got
+            )
+        }
+        Some(a) => format!(
+            "--dimensions {a} differs from the handler's dim {}: pass --dimensions {}, or set the handler's dim (--handler-param dim={a})",
+            m.want, m.want
+        ),
+        None if longer => "pass --truncate-dim to cut and re-normalise them, or --dimensions if the model can shorten its vectors, or set the handler's dim (--handler-param dim=N)".into(),
+        None => "set the handler's dim (--handler-param dim=N) or use a model of that dimension".into(),
+    }
 }
 
 /// Splits texts (by index) into request batches of at most `batch` texts and `max_bytes`
@@ -65,7 +100,7 @@ pub fn plan_batches(texts: &[String], batch: usize, max_bytes: usize) -> Vec<Vec
 }
 
 /// Checks one returned vector against `dim`.
-pub fn check_vector(mut v: Vec<f32>, dim: u32, truncate: bool) -> Result<TextResult, Fatal> {
+pub fn check_vector(mut v: Vec<f32>, dim: u32, truncate: bool) -> Result<TextResult, DimMismatch> {
     let want = dim as usize;
     if v.len() > want && truncate {
         v.truncate(want);
@@ -81,15 +116,9 @@ pub fn check_vector(mut v: Vec<f32>, dim: u32, truncate: bool) -> Result<TextRes
         }
     }
     if v.len() != want {
-        return Err(Fatal::WrongDim {
+        return Err(DimMismatch {
             got: v.len(),
             want: dim,
-            model: String::new(),
-            hint: if v.len() > want {
-                "pass --truncate-dim to cut and re-normalise them, or --dimensions if the model can shorten its vectors, or set the handler's dim (--handler-param dim=N)"
-            } else {
-                "set the handler's dim (--handler-param dim=N) or use a model of that dimension"
-            },
         });
     }
     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
@@ -113,16 +142,11 @@ fn embed_split<'a>(
             Ok(e) => {
                 let mut results = Vec::with_capacity(texts.len());
                 for v in e.vectors {
-                    results.push(check_vector(v, dim, truncate).map_err(|f| match f {
-                        Fatal::WrongDim {
-                            got, want, hint, ..
-                        } => Fatal::WrongDim {
-                            got,
-                            want,
-                            model: client.config().model.clone(),
-                            hint,
-                        },
-                        other => other,
+                    results.push(check_vector(v, dim, truncate).map_err(|m| Fatal::WrongDim {
+                        got: m.got,
+                        want: m.want,
+                        model: client.config().model.clone(),
+                        hint: wrong_dim_hint(m, client.config().dimensions),
                     })?);
                 }
                 Ok(Outcome {
@@ -132,6 +156,13 @@ fn embed_split<'a>(
                     endpoint_model: e.model,
                 })
             }
+            // An answer that does not match the request (2 embeddings for 3 texts): which text
+            // got which vector is unknown, so every text of the request failed.
+            Err(e) if e.is_per_request() => Ok(Outcome {
+                results: vec![TextResult::Failed(e.to_string()); texts.len()],
+                requests: 1,
+                ..Outcome::default()
+            }),
             Err(e) if e.is_per_input() && texts.len() == 1 => Ok(Outcome {
                 results: vec![TextResult::Failed(e.to_string())],
                 requests: 1,
@@ -219,18 +250,14 @@ mod tests {
             check_vector(vec![3.0, 4.0], 2, false).unwrap(),
             TextResult::Vector(vec![3.0, 4.0])
         );
-        assert!(matches!(
+        assert_eq!(
             check_vector(vec![1.0, 2.0, 3.0], 2, false),
-            Err(Fatal::WrongDim {
-                got: 3,
-                want: 2,
-                ..
-            })
-        ));
-        assert!(matches!(
+            Err(DimMismatch { got: 3, want: 2 })
+        );
+        assert_eq!(
             check_vector(vec![1.0], 2, true),
-            Err(Fatal::WrongDim { got: 1, .. })
-        ));
+            Err(DimMismatch { got: 1, want: 2 })
+        );
         let TextResult::Vector(v) = check_vector(vec![3.0, 4.0, 12.0], 2, true).unwrap() else {
             panic!()
         };
@@ -239,5 +266,23 @@ mod tests {
             check_vector(vec![1.0, f32::NAN], 2, false).unwrap(),
             TextResult::Failed(_)
         ));
+    }
+
+    #[test]
+    fn the_hint_says_when_dimensions_was_ignored() {
+        let m = DimMismatch {
+            got: 384,
+            want: 128,
+        };
+        assert_eq!(
+            wrong_dim_hint(m, Some(128)),
+            "asked for 128, got 384: the endpoint ignores `dimensions`; use --truncate-dim to cut and re-normalise them"
+        );
+        assert!(wrong_dim_hint(m, None).contains("--dimensions"));
+        let honoured = DimMismatch {
+            got: 256,
+            want: 128,
+        };
+        assert!(wrong_dim_hint(honoured, Some(256)).contains("pass --dimensions 128"));
     }
 }

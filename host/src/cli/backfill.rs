@@ -84,7 +84,7 @@ pub struct BackfillArgs {
     /// With --sync: the Milvus collection or alias to write instead of the one `-c` names.
     #[arg(long, value_name = "NAME", requires = "sync")]
     pub milvus_name: Option<String>,
-    /// MongoDB (mongodb://...; the database may be named in the path).
+    /// MongoDB (mongodb://... or mongodb+srv://...; the database may be named in the path).
     #[arg(long, env = "MONGODB_URI", hide_env_values = true)]
     pub mongo_uri: String,
     /// MongoDB database (default: the URI's, else the handler's).

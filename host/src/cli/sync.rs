@@ -42,7 +42,8 @@ pub struct SyncArgs {
     /// Only documents before this instant.
     #[arg(long)]
     pub until: Option<String>,
-    /// MongoDB to read (mongodb://...; the database may be named in the path).
+    /// MongoDB to read (mongodb://... or mongodb+srv://...; the database may be named in the
+    /// path).
     #[arg(long, env = "MONGODB_URI", hide_env_values = true)]
     pub mongo_uri: Option<String>,
     /// MongoDB database (default: the URI's, else the handler's).
@@ -276,6 +277,9 @@ async fn sync(args: SyncArgs, printer: &Printer) -> Result<(), CliError> {
     }
     let summary = summary?;
     print_summary(&summary, printer);
+    if let Some(stopped) = &summary.stopped {
+        return Err(CliError::failure(anyhow::anyhow!("{stopped}")));
+    }
     if summary.failed > 0 {
         return Err(CliError::failure(anyhow::anyhow!(
             "{} documents could not be written to `{}`: {}",

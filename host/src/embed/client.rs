@@ -111,6 +111,15 @@ struct Item {
     embedding: Vec<Option<f64>>,
 }
 
+/// Why a 2xx answer is unusable.
+#[derive(Debug)]
+enum BadAnswer {
+    /// Not JSON, or not an OpenAI-style embeddings list.
+    NotAList(String),
+    /// A list that does not match the request (count, indexes).
+    Mismatched(String),
+}
+
 /// What one attempt came to.
 enum Attempt {
     Done(Embedded),
@@ -232,8 +241,13 @@ impl EmbedClient {
         if status.is_success() {
             return match self.parse(&text, n) {
                 Ok(e) => Attempt::Done(e),
-                Err(reason) => Attempt::Fail(EmbedError::BadAnswer {
+                Err(BadAnswer::NotAList(reason)) => Attempt::Fail(EmbedError::BadAnswer {
                     url: self.endpoint.clone(),
+                    reason,
+                }),
+                Err(BadAnswer::Mismatched(reason)) => Attempt::Fail(EmbedError::Mismatched {
+                    url: self.endpoint.clone(),
+                    texts: n,
                     reason,
                 }),
             };
@@ -266,24 +280,28 @@ impl EmbedClient {
 
     /// The vectors of a 2xx answer, in input order. Non-finite or null values stay in as NaN
     /// so the caller reports that input alone.
-    fn parse(&self, text: &str, n: usize) -> Result<Embedded, String> {
+    fn parse(&self, text: &str, n: usize) -> Result<Embedded, BadAnswer> {
         let answer: Answer = serde_json::from_str(text).map_err(|e| {
-            format!(
+            BadAnswer::NotAList(format!(
                 "not an embeddings list ({e}): {}",
                 text.chars().take(200).collect::<String>()
-            )
+            ))
         })?;
+        let mismatched = |reason: String| BadAnswer::Mismatched(reason);
         if answer.data.len() != n {
-            return Err(format!("{} embeddings for {n} inputs", answer.data.len()));
+            return Err(mismatched(format!(
+                "{} embeddings for {n} inputs",
+                answer.data.len()
+            )));
         }
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; n];
         for (pos, item) in answer.data.into_iter().enumerate() {
             let i = item.index.unwrap_or(pos);
-            let slot = vectors
-                .get_mut(i)
-                .ok_or_else(|| format!("embedding index {i} out of range for {n} inputs"))?;
+            let slot = vectors.get_mut(i).ok_or_else(|| {
+                mismatched(format!("embedding index {i} out of range for {n} inputs"))
+            })?;
             if slot.is_some() {
-                return Err(format!("embedding index {i} given twice"));
+                return Err(mismatched(format!("embedding index {i} given twice")));
             }
             *slot = Some(
                 item.embedding

@@ -44,12 +44,25 @@ pub enum EmbedError {
     /// A 2xx answer that is not a usable embeddings list.
     #[error("the embeddings endpoint {url} answered badly: {reason}")]
     BadAnswer { url: String, reason: String },
+    /// A 2xx embeddings list that does not match its request (fewer or more embeddings than
+    /// texts, an index out of range or repeated): the texts of that request failed.
+    #[error("the embeddings endpoint {url} answered a request of {texts} texts with {reason}")]
+    Mismatched {
+        url: String,
+        texts: usize,
+        reason: String,
+    },
 }
 
 impl EmbedError {
     /// Whether splitting the batch can help: the input was refused, or one answer was unusable.
     pub fn is_per_input(&self) -> bool {
         matches!(self, EmbedError::Refused { .. })
+    }
+
+    /// Whether the texts of this request failed together (and others may still succeed).
+    pub fn is_per_request(&self) -> bool {
+        matches!(self, EmbedError::Mismatched { .. })
     }
 
     /// Input the user can fix before any request (the URL): exit 2.

@@ -1,24 +1,56 @@
 //! A live MongoDB collection: one cursor ordered by `_id` (resuming is `_id > last`, never
 //! skip/limit paging, which is slow on deep pages and skips or repeats documents), and its
-//! change stream for `--follow`.
+//! change stream for `--follow` (read in `super::changes`).
 
 use std::time::Duration;
 
 use bson::{Bson, Document, RawDocumentBuf, doc};
 use futures::TryStreamExt;
-use mongodb::change_stream::ChangeStream;
-use mongodb::change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken};
+use mongodb::change_stream::event::ResumeToken;
+use mongodb::error::ErrorKind;
 use mongodb::options::{ClientOptions, FullDocumentType};
 use mongodb::{Client, Collection, Cursor};
 
+use super::changes::{Changes, stream_error};
 use super::doc::SourceDoc;
-use super::error::MongoError;
+use super::error::{MongoError, driver_message};
 
 /// The URI without its credentials, for messages and checkpoints.
 pub fn redact_uri(uri: &str) -> String {
     match (uri.find("://"), uri.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***@{}", &uri[..s], &uri[at + 1..]),
         _ => uri.to_string(),
+    }
+}
+
+/// A URI the driver refused: a failed SRV or TXT lookup (the name may be right and the DNS
+/// down) is a connection failure (exit 1), anything else a bad URI (exit 2).
+fn parse_error(shown: &str, e: mongodb::error::Error) -> MongoError {
+    match e.kind.as_ref() {
+        ErrorKind::DnsResolve { message, .. } => MongoError::Connect {
+            uri: shown.to_string(),
+            reason: format!("the DNS lookup of the mongodb+srv:// name failed: {message}"),
+        },
+        _ => MongoError::BadUri {
+            reason: format!("{shown}: {}", driver_message(&e)),
+        },
+    }
+}
+
+/// For a mongodb+srv:// URI that leaves TLS at its default: the reason a server without TLS
+/// cannot be reached (the spec turns TLS on for SRV URIs), else "".
+fn srv_tls_note(uri: &str) -> &'static str {
+    let query = uri
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .to_ascii_lowercase();
+    let set = query
+        .split('&')
+        .any(|kv| kv.starts_with("tls=") || kv.starts_with("ssl="));
+    if uri.starts_with("mongodb+srv://") && !set {
+        " (mongodb+srv:// turns TLS on: for a server without TLS add tls=false to the URI)"
+    } else {
+        ""
     }
 }
 
@@ -31,15 +63,6 @@ pub struct LiveSource {
     pub collection: String,
 }
 
-/// One change applied by `--follow`.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Insert, update (with the document looked up after it) or replace.
-    Upsert(SourceDoc),
-    /// The document with this `_id` was deleted.
-    Delete(Bson),
-}
-
 impl LiveSource {
     /// Connects and checks the server answers (a `ping`), so a wrong URI fails before any work.
     /// `database` falls back to the URI's default database, then to `fallback_db`.
@@ -50,18 +73,11 @@ impl LiveSource {
         collection: &str,
     ) -> Result<LiveSource, MongoError> {
         let shown = redact_uri(uri);
-        if uri.starts_with("mongodb+srv://") {
-            return Err(MongoError::BadUri {
-                reason: format!(
-                    "{shown}: mongodb+srv:// needs DNS SRV lookups, which this build leaves out; use the mongodb:// seed list form"
-                ),
-            });
-        }
+        // mongodb+srv:// looks up the hosts (SRV) and options (TXT) here, in the system's DNS
+        // (/etc/resolv.conf); TLS is then on unless the URI says tls=false.
         let mut options = ClientOptions::parse(uri)
             .await
-            .map_err(|e| MongoError::BadUri {
-                reason: format!("{shown}: {e}"),
-            })?;
+            .map_err(|e| parse_error(&shown, e))?;
         options.app_name = Some("milvus-ingest".into());
         if options.server_selection_timeout.is_none() {
             options.server_selection_timeout = Some(Duration::from_secs(10));
@@ -78,7 +94,7 @@ impl LiveSource {
             ));
         }
         let client = Client::with_options(options).map_err(|e| MongoError::BadUri {
-            reason: format!("{shown}: {e}"),
+            reason: format!("{shown}: {}", driver_message(&e)),
         })?;
         client
             .database("admin")
@@ -86,7 +102,7 @@ impl LiveSource {
             .await
             .map_err(|e| MongoError::Connect {
                 uri: shown.clone(),
-                reason: e.to_string(),
+                reason: format!("{}{}", driver_message(&e), srv_tls_note(uri)),
             })?;
         let coll = client.database(&db).collection::<Document>(collection);
         Ok(LiveSource {
@@ -117,7 +133,7 @@ impl LiveSource {
         MongoError::Query {
             operation,
             namespace: self.namespace(),
-            reason: e.to_string(),
+            reason: driver_message(&e),
         }
     }
 
@@ -176,25 +192,37 @@ impl LiveSource {
     }
 
     /// Opens the collection's change stream (inserts, updates with the document looked up,
-    /// replaces, deletes) after `resume` when given, else from now.
+    /// replaces, deletes, and the drop, rename or invalidate that ends it) after `resume` when
+    /// given, else from now.
     pub async fn watch(&self, resume: Option<ResumeToken>) -> Result<Changes, MongoError> {
+        let resuming = resume.is_some();
+        let kinds = [
+            "insert",
+            "update",
+            "replace",
+            "delete",
+            "drop",
+            "rename",
+            "dropDatabase",
+            "invalidate",
+        ];
         let stream = self
             .coll
             .watch()
-            .pipeline([doc! {"$match": {"operationType": {"$in": ["insert", "update", "replace", "delete"]}}}])
+            .pipeline([doc! {"$match": {"operationType": {"$in": kinds.as_slice()}}}])
             .full_document(FullDocumentType::UpdateLookup)
             .max_await_time(Duration::from_millis(500))
             .resume_after(resume)
             .await
             .map_err(|e| {
-                let text = e.to_string();
+                let text = driver_message(&e);
                 if text.contains("replica set") || text.contains("40573") {
                     MongoError::NoChangeStream {
                         uri: self.uri.clone(),
                         reason: text,
                     }
                 } else {
-                    self.query_error("watch", e)
+                    stream_error(&self.namespace(), "watch", resuming, e)
                 }
             })?;
         Ok(Changes {
@@ -253,71 +281,11 @@ impl Scan {
                     return Err(MongoError::Query {
                         operation: "find",
                         namespace: self.namespace.clone(),
-                        reason: e.to_string(),
+                        reason: driver_message(&e),
                     });
                 }
             }
         }
         Ok(out)
     }
-}
-
-/// An open change stream.
-pub struct Changes {
-    stream: ChangeStream<ChangeStreamEvent<Document>>,
-    namespace: String,
-}
-
-impl Changes {
-    /// The token to resume after everything returned so far (None before the server gave one).
-    pub fn resume_token(&self) -> Option<ResumeToken> {
-        self.stream.resume_token()
-    }
-
-    /// Changes available now, at most `n`: waits up to the server's await time for the first,
-    /// then takes what is already there. Empty when nothing happened meanwhile.
-    pub async fn next_changes(&mut self, n: usize) -> Result<Vec<Change>, MongoError> {
-        let mut out = Vec::new();
-        while out.len() < n {
-            let event = self
-                .stream
-                .next_if_any()
-                .await
-                .map_err(|e| MongoError::Query {
-                    operation: "change stream",
-                    namespace: self.namespace.clone(),
-                    reason: e.to_string(),
-                })?;
-            let Some(event) = event else { break };
-            let id = event
-                .document_key
-                .as_ref()
-                .and_then(|k| k.get("_id").cloned())
-                .unwrap_or(Bson::Null);
-            match event.operation_type {
-                OperationType::Insert | OperationType::Update | OperationType::Replace => {
-                    match event.full_document {
-                        Some(d) => out.push(Change::Upsert(SourceDoc::from_document(d))),
-                        // Updated, then deleted before the lookup: the delete event follows.
-                        None => out.push(Change::Delete(id)),
-                    }
-                }
-                OperationType::Delete => out.push(Change::Delete(id)),
-                _ => {}
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// A resume token as Extended JSON (for the checkpoint file) and back.
-pub fn token_to_json(token: &ResumeToken) -> serde_json::Value {
-    bson::to_bson(token)
-        .map(|b| b.into_canonical_extjson())
-        .unwrap_or(serde_json::Value::Null)
-}
-
-pub fn token_from_json(value: &serde_json::Value) -> Result<ResumeToken, String> {
-    let b = Bson::try_from(value.clone()).map_err(|e| e.to_string())?;
-    bson::from_bson(b).map_err(|e| e.to_string())
 }

@@ -6,6 +6,7 @@
 //! This module and `milvus/`, `storage/` are the only ones that talk to the network. It never
 //! prints; failures come back as [`MongoError`].
 
+pub mod changes;
 pub mod doc;
 pub mod error;
 pub mod extjson;
@@ -14,9 +15,10 @@ pub mod filter;
 pub mod live;
 pub mod write;
 
+pub use changes::{Change, ChangeBatch, Changes, StreamEnd};
 pub use doc::{SourceDoc, id_key};
 pub use error::MongoError;
 pub use files::FileSource;
 pub use filter::{TimeWindow, parse_instant};
-pub use live::{Change, LiveSource};
+pub use live::LiveSource;
 pub use write::SetOutcome;

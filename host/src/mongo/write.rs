@@ -4,7 +4,7 @@
 use bson::{Bson, Document, doc};
 
 use super::doc::id_key;
-use super::error::MongoError;
+use super::error::{MongoError, driver_message};
 use super::live::LiveSource;
 
 /// Statements per `update` command: well under the server's 100,000 and 16 MiB limits for
@@ -46,7 +46,7 @@ impl LiveSource {
                 .map_err(|e| MongoError::Query {
                     operation: "update",
                     namespace: self.namespace(),
-                    reason: e.to_string(),
+                    reason: driver_message(&e),
                 })?;
             let n = number(reply.get("n"));
             out.matched += n;
@@ -87,7 +87,7 @@ impl LiveSource {
         let err = |e: mongodb::error::Error| MongoError::Query {
             operation: "find",
             namespace: self.namespace(),
-            reason: e.to_string(),
+            reason: driver_message(&e),
         };
         let cursor = coll
             .find(doc! {"_id": {"$in": ids.to_vec()}})

@@ -58,6 +58,10 @@ pub struct SyncSummary {
     pub rows_per_second: f64,
     pub checkpoint: Option<PathBuf>,
     pub failures: Vec<String>,
+    /// Why `--follow` stopped on its own (the collection was dropped or renamed): the run then
+    /// exits 1 with this message after the summary. None when stopped by Ctrl-C or SIGTERM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 impl SyncSummary {

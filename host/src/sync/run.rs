@@ -21,7 +21,7 @@ use super::target::{Target, ensure, handler_schema};
 use crate::milvus::collection::flush;
 use crate::milvus::query::Pk;
 use crate::milvus::{Client, MilvusError};
-use crate::mongo::live::{token_from_json, token_to_json};
+use crate::mongo::changes::{token_from_json, token_to_json};
 use crate::mongo::{FileSource, LiveSource, TimeWindow};
 use crate::schema::Schema;
 
@@ -363,7 +363,7 @@ pub async fn run_sync(
     }
     if let (true, Some(changes)) = (ok, changes.as_mut()) {
         reporter.following();
-        follow(&ctx, changes, &mut cp, &mut books, reporter).await?;
+        books.summary.stopped = follow(&ctx, changes, &mut cp, &mut books, reporter).await?;
     }
     if let Some(r) = books.report.take() {
         r.finish()?;

@@ -51,6 +51,11 @@ pub fn milvus_uri() -> String {
     milvus_common::service_uri("MI_MILVUS23_URI")
 }
 
+/// The venv python with pymongo (the independent MongoDB reader).
+pub fn mongo_python() -> String {
+    milvus_common::service_uri("MI_MONGO_PYTHON")
+}
+
 /// The tools venv python with pymilvus for Milvus 2.3.5.
 pub fn python() -> String {
     milvus_common::service_uri("MI_PYTHON")
