@@ -336,3 +336,31 @@ fn finalize_wait_stops_when_every_shard_failed_before_any_manifest() {
         "{err}"
     );
 }
+
+/// Exactly the shard limit (99,999 completions) is accepted for a dataset that has rows for
+/// it: 1e8 rows used to be refused ("99999 shards need at least 99999 files, but 100000000
+/// rows make 99901 file(s) of up to 1001 rows").
+#[test]
+fn completions_at_the_shard_limit_are_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_in(
+        tmp.path(),
+        &[
+            "k8s",
+            "job",
+            "--builtin",
+            "simple",
+            "-r",
+            "100000000",
+            "--out",
+            "s3://bkt/p",
+            "--parallelism",
+            "100",
+            "--completions",
+            "99999",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(yaml.contains("completions: 99999"), "{yaml}");
+}
