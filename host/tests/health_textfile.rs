@@ -148,3 +148,39 @@ fn the_textfile_is_replaced_whatever_the_status() {
     assert!(text(&out).contains("--textfile"), "{}", text(&out));
     assert!(out.stdout.is_empty(), "{}", text(&out));
 }
+
+/// A textfile that is a symlink (the collector's directory linking to a file kept elsewhere)
+/// stays a link: the file it points to is replaced. The rename used to replace the link
+/// itself with a regular file and leave the linked file with its old figures.
+#[test]
+fn a_symlinked_textfile_stays_a_link_and_its_target_is_replaced() {
+    let uri = service_uri("MI_MILVUS23_URI");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("kept")).unwrap();
+    std::fs::create_dir_all(dir.join("collector")).unwrap();
+    let target = dir.join("kept/kb.prom");
+    std::fs::write(&target, "old figures\n").unwrap();
+    let link = dir.join("collector/kb.prom");
+    std::os::unix::fs::symlink("../kept/kb.prom", &link).unwrap();
+    let code = health(dir, &uri, "ops_health_no_such_collection", &link);
+    assert_eq!(code, Some(2));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a file"
+    );
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(
+        sample(&written, "milvus_ingest_health_status"),
+        2.0,
+        "{written}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("kept"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}

@@ -423,3 +423,45 @@ fn schema_mismatch_and_bad_files_leave_the_collection_as_it_was() {
     );
     assert_eq!(rows_in(&uri, name), 2000);
 }
+
+/// `--rpc-timeout 0` was taken as 1 s without a word (a user meaning "no deadline" got
+/// requests cut after one second), and a huge value panicked (exit 101, "duration is
+/// unrealistically large"): both are refused as bad input, exit 2, naming the flag.
+#[test]
+fn rpc_timeouts_out_of_range_are_refused() {
+    let uri = service_uri("MI_MILVUS23_URI");
+    let tmp = tempfile::tempdir().unwrap();
+    must(
+        tmp.path(),
+        &[
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "10",
+            "--out",
+            "d",
+            "--no-progress",
+        ],
+    );
+    for value in ["0", "18446744073709551615", "86401"] {
+        let out = run_in(
+            tmp.path(),
+            &[
+                "to-milvus",
+                "insert",
+                "d",
+                "--uri",
+                &uri,
+                "--collection-name",
+                "e2e_rpc_timeout_range",
+                "--rpc-timeout",
+                value,
+                "--no-progress",
+            ],
+        );
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "--rpc-timeout {value}: {t}");
+        assert!(t.contains("--rpc-timeout"), "{t}");
+    }
+}

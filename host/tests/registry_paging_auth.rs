@@ -201,3 +201,54 @@ fn credential_helpers_are_run_in_dockers_order_and_a_missing_one_is_named() {
     );
     assert!(!err.contains("docker login"), "{err}");
 }
+
+/// A credential helper that never answers (a keychain waiting on a prompt nobody sees) hung
+/// `plugin list` for good; it must be stopped after 30 s and named in the error, exit 1.
+#[test]
+fn a_credential_helper_that_hangs_is_stopped_and_named() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("auth");
+    std::fs::create_dir_all(&dir).unwrap();
+    htpasswd(&dir.join("htpasswd"), "mi-user", "mi-hang-s3cret");
+    let registry = PrivateRegistry::start(
+        &dir,
+        5003,
+        &format!(
+            "auth:\n  htpasswd:\n    realm: mi-test\n    path: {}\n",
+            dir.join("htpasswd").display()
+        ),
+    );
+    let env = Env::new(root.path(), "user");
+    let docker = env.home.join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(docker.join("config.json"), r#"{"credsStore": "mi-hang"}"#).unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-mi-hang");
+    std::fs::write(&helper, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let reference = format!("oci://{}/pfx", registry.host);
+    let mut child = env
+        .command(&["plugin", "list", "--registry", &reference])
+        .env("PATH", &path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > 90 {
+            child.kill().unwrap();
+            panic!("plugin list still waiting on the credential helper after 90 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("docker-credential-mi-hang") && err.contains("did not answer within 30 s"),
+        "{err}"
+    );
+}

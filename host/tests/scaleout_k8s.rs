@@ -260,3 +260,107 @@ fn finalize_stops_waiting_for_a_shard_that_failed_for_good() {
     let out = run_in(dir, &["dataset", "finalize", "ds", "--wait", "60"]);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// The finalize Job of `k8s job` starts with the shard Job, long before any shard has written
+/// its manifest: `dataset finalize --wait` must wait for the first one, not exit 2 at once
+/// ("holds no shard manifests"), which the finalize Job's `FailJob` rule then makes final.
+#[test]
+fn finalize_wait_started_before_any_shard_waits_for_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("ds")).unwrap();
+    let finalize = Command::new(bin())
+        .args(["dataset", "finalize", "ds", "--wait", "120", "--poll", "1"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    for i in ["0/2", "1/2"] {
+        let args = [
+            "generate",
+            "--builtin",
+            "simple",
+            "-r",
+            "2000",
+            "--rows-per-file",
+            "500",
+            "--out",
+            "ds",
+            "--shard",
+            i,
+            "--no-progress",
+        ];
+        let out = run_in(dir, &args);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = finalize.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.join("ds/meta.json").is_file());
+}
+
+/// Every shard failed for good before any wrote a manifest (bad input in all pods):
+/// `dataset finalize --wait` names them at once (exit 1) instead of waiting out `--wait`.
+#[test]
+fn finalize_wait_stops_when_every_shard_failed_before_any_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for i in ["0/2", "1/2"] {
+        let out = Command::new(bin())
+            .args(["generate", "--schema", "missing.json", "-r", "2000"])
+            .args(["--out", "ds", "--shard", i, "--no-progress"])
+            .current_dir(dir)
+            .env_remove("MILVUS_INGEST_INDEX_FAILURES")
+            .env_remove("MILVUS_INGEST_INDEX_RETRIES")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    }
+    let started = std::time::Instant::now();
+    let out = run_in(
+        dir,
+        &["dataset", "finalize", "ds", "--wait", "600", "--poll", "1"],
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("failed for good")
+            && err.contains("shard 0 (exit 2")
+            && err.contains("shard 1 (exit 2"),
+        "{err}"
+    );
+}
+
+/// Exactly the shard limit (99,999 completions) is accepted for a dataset that has rows for
+/// it: 1e8 rows used to be refused ("99999 shards need at least 99999 files, but 100000000
+/// rows make 99901 file(s) of up to 1001 rows").
+#[test]
+fn completions_at_the_shard_limit_are_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_in(
+        tmp.path(),
+        &[
+            "k8s",
+            "job",
+            "--builtin",
+            "simple",
+            "-r",
+            "100000000",
+            "--out",
+            "s3://bkt/p",
+            "--parallelism",
+            "100",
+            "--completions",
+            "99999",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(yaml.contains("completions: 99999"), "{yaml}");
+}

@@ -56,7 +56,10 @@ pub struct ConnectArgs {
     pub db_name: Option<String>,
     /// Seconds one request may take, retries included. A server that stops answering ends
     /// the command with an error after about this long (`--resume` continues an insert).
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// From 1 to 86,400.
+    // 0 used to be taken as 1 s silently, and a huge value panicked in tonic's deadline.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub rpc_timeout: u64,
 }
 
@@ -185,7 +188,7 @@ impl ConnectArgs {
             crate::redact::register_token(token);
         }
         options.db_name = self.db_name.clone();
-        options.rpc_timeout = std::time::Duration::from_secs(self.rpc_timeout.max(1));
+        options.rpc_timeout = std::time::Duration::from_secs(self.rpc_timeout);
         options.tls.ca_cert = self.ca_cert.clone();
         options.tls.insecure_skip_verify = self.insecure_skip_verify;
         if self.insecure_skip_verify {

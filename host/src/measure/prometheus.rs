@@ -156,7 +156,10 @@ pub fn render(report: &HealthReport) -> String {
 /// Writes `text` to `path` through a temporary sibling (`.NAME.tmp-PID`, which the textfile
 /// collector ignores: it reads `*.prom` only), synced and then renamed over `path`. On error the
 /// temporary file is removed and `path` is left as it was.
+/// A symlinked `path` is followed, and the file it points to is replaced (the temporary file
+/// goes beside that one, on its file system), so the link stays a link.
 pub fn write_textfile(path: &Path, text: &str) -> std::io::Result<()> {
+    let path = &resolve_links(path)?;
     let tmp = crate::fsutil::temp_sibling(path);
     let written = (|| {
         let mut file = std::fs::File::create(&tmp)?;
@@ -168,6 +171,28 @@ pub fn write_textfile(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+/// `path` with its symlinks (as the last component) followed, dangling ones included: a
+/// rename over a link would replace the link itself with a regular file.
+fn resolve_links(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(dir) => dir.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "{}: too many levels of symbolic links",
+        path.display()
+    )))
 }
 
 #[cfg(test)]

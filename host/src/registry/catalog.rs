@@ -15,6 +15,9 @@ use super::error::RegistryError;
 
 /// Repositories asked for per request (the registry may serve fewer).
 pub const CATALOG_PAGE: usize = 1000;
+/// Connecting, and one catalog request in all (as `oci::OciRegistry`'s client).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// Pages read before giving up on a registry whose links never end.
 const MAX_PAGES: usize = 100_000;
 
@@ -56,7 +59,13 @@ impl Catalog<'_> {
         let mut url = origin.join("/v2/_catalog").expect("a path joins");
         url.query_pairs_mut()
             .append_pair("n", &CATALOG_PAGE.to_string());
-        let http = reqwest::Client::new();
+        // The same limits as the registry client's other requests: a registry that stops
+        // answering must not hang `plugin list` for good.
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| self.remote(format!("cannot build the HTTP client: {e}")))?;
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         let mut dropped_n = false;
@@ -99,10 +108,13 @@ impl Catalog<'_> {
         if let Some(c) = self.credentials {
             req = req.basic_auth(&c.username, Some(&c.password));
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| self.remote(format!("{url}: {e}")))?;
+        let resp = req.send().await.map_err(|e| match e.is_timeout() {
+            true => self.remote(format!(
+                "{url}: the registry did not answer within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            )),
+            false => self.remote(format!("{url}: {e}")),
+        })?;
         let status = resp.status().as_u16();
         let next = next_link(resp.headers().get_all(LINK), url);
         match status {

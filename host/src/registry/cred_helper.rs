@@ -4,8 +4,10 @@
 //! "credentials not found in native keychain" when it has none for that server (the protocol of
 //! docker/docker-credential-helpers, which docker, oras and podman speak).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use super::auth::Credentials;
 
@@ -64,9 +66,7 @@ pub fn get(name: &str, server: &str) -> Result<Option<Credentials>, HelperError>
         // A helper that exits without reading closes the pipe: its exit status tells.
         let _ = stdin.write_all(server.as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| failed(e.to_string()))?;
+    let out = wait_with_deadline(child, HELPER_DEADLINE).map_err(failed)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         // The helpers' own words for "nothing stored for this server".
@@ -81,6 +81,52 @@ pub fn get(name: &str, server: &str) -> Result<Option<Credentials>, HelperError>
         return Err(failed(format!("{}: {}", out.status, first_line(said))));
     }
     parse(&stdout).map_err(failed)
+}
+
+/// How long a helper may take to answer. Helpers that fetch a token (cloud ones) answer within
+/// seconds; one that hangs (a keychain waiting for a prompt nobody sees) must not hang the
+/// command with it.
+pub const HELPER_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The helper's output once it exits, or an error when it has not exited within `deadline`
+/// (it is killed then). stdout and stderr are read on their own threads, so a helper that
+/// writes a lot cannot block on a full pipe.
+fn wait_with_deadline(mut child: Child, deadline: Duration) -> Result<Output, String> {
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+        let (tx, rx) = mpsc::channel();
+        if let Some(mut pipe) = pipe {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = pipe.read_to_end(&mut buf);
+                let _ = tx.send(buf);
+            });
+        }
+        rx
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "it did not answer within {} s, so it was stopped",
+                deadline.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // A grandchild may still hold the pipes open: take what came within a moment.
+    let collect =
+        |rx: mpsc::Receiver<Vec<u8>>| rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
+    Ok(Output {
+        status,
+        stdout: collect(stdout),
+        stderr: collect(stderr),
+    })
 }
 
 /// The `get` answer; an empty user name and secret mean none.

@@ -137,7 +137,7 @@ impl RegistryError {
                 "log in with `docker login HOST` (credentials are read from ~/.docker/config.json) or set MILVUS_INGEST_REGISTRY_USERNAME and MILVUS_INGEST_REGISTRY_PASSWORD".into(),
             ),
             RegistryError::CredentialHelper { .. } => Some(
-                "install that helper (or put its directory on PATH) so `docker-credential-NAME get` runs, or change credHelpers/credsStore in the Docker config".into(),
+                "make `docker-credential-NAME get` work (on PATH, answering the server name on stdin with its JSON within 30 s), or change credHelpers/credsStore in the Docker config".into(),
             ),
             RegistryError::NoMatchingVersion { .. } => {
                 Some("loosen the requirement, or publish a matching version".into())

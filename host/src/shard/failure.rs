@@ -27,6 +27,14 @@ pub fn failure_name(index: u32, count: u32) -> String {
     format!("{SHARDS_DIR}/failed-{index:05}-of-{count:05}.json")
 }
 
+/// Whether `name` is a failure marker, `_shards/failed-IIIII-of-NNNNN.json` (not a temporary
+/// file being written).
+pub fn is_failure_name(name: &str) -> bool {
+    name.strip_prefix(SHARDS_DIR)
+        .and_then(|r| r.strip_prefix("/failed-"))
+        .is_some_and(|r| r.ends_with(".json") && r.contains("-of-"))
+}
+
 /// Why a shard failed for good.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardFailure {
@@ -105,5 +113,10 @@ mod tests {
         let last = [(FAILURES_VAR, "3"), (RETRIES_VAR, "3")];
         assert_eq!(final_attempt(1, env(&last)), (true, Some(4)));
         assert_eq!(failure_name(7, 64), "_shards/failed-00007-of-00064.json");
+        assert!(is_failure_name(&failure_name(7, 64)));
+        assert!(!is_failure_name(
+            "_shards/.failed-00007-of-00064.json.tmp-9"
+        ));
+        assert!(!is_failure_name("_shards/shard-00007-of-00064.json"));
     }
 }

@@ -252,10 +252,25 @@ pub fn finalize(
     let url = |n: &str| target.store.url(n);
     let g = loop {
         let g = gather(target)?;
+        // A shard that failed for good never comes: stop waiting now, naming it. (Checked
+        // before the manifests: every shard may have failed before any wrote one.)
+        if !g.failures.is_empty() {
+            return Err(ShardError::FailedForGood {
+                location,
+                failures: g.failures.values().map(|f| f.describe()).collect(),
+            });
+        }
+        let time_left = wait.is_some_and(|limit| started.elapsed() + poll <= limit);
         let Some(id) = &g.identity else {
+            // The finalize Job of `k8s job` starts with the shards, before any is done.
+            if time_left {
+                std::thread::sleep(poll);
+                continue;
+            }
             return Err(ShardError::Usage(format!(
-                "{location} holds no shard manifests ({}/shard-*.json): nothing was generated there with --shard",
-                super::manifest::SHARDS_DIR
+                "{location} holds no shard manifests ({}/shard-*.json): nothing was generated there with --shard{}",
+                super::manifest::SHARDS_DIR,
+                wait.map_or(String::new(), |w| format!(" (waited {} s)", w.as_secs()))
             )));
         };
         if !g.foreign.is_empty() {
@@ -274,23 +289,14 @@ pub fn finalize(
         if missing.is_empty() {
             break g;
         }
-        // A shard that failed for good never comes: stop waiting now, naming it.
-        if !g.failures.is_empty() {
-            return Err(ShardError::FailedForGood {
+        if !time_left {
+            return Err(ShardError::Incomplete {
                 location,
-                failures: g.failures.values().map(|f| f.describe()).collect(),
+                count: id.shard_count,
+                missing,
             });
         }
-        match wait {
-            Some(limit) if started.elapsed() + poll <= limit => std::thread::sleep(poll),
-            _ => {
-                return Err(ShardError::Incomplete {
-                    location,
-                    count: id.shard_count,
-                    missing,
-                });
-            }
-        }
+        std::thread::sleep(poll);
     };
     let meta = assemble(&g.manifests).map_err(|problems| ShardError::Inconsistent {
         location: location.clone(),

@@ -42,14 +42,24 @@ impl ShardLayout {
             base
         } else {
             let wanted = files.div_ceil(n) * n;
-            let per_file = total.div_ceil(wanted);
-            let resplit = SplitRequest {
-                total_rows: Some(total),
-                rows_per_file: Some(per_file),
-                file_count: None,
-                file_size: None,
+            let resplit = |per_file: u64| {
+                let split = SplitRequest {
+                    total_rows: Some(total),
+                    rows_per_file: Some(per_file),
+                    file_count: None,
+                    file_size: None,
+                };
+                plan(&split, 0, bytes_per_row, extension)
             };
-            plan(&resplit, 0, bytes_per_row, extension)?
+            // ceil(total / wanted) rows per file can make fewer files than wanted, even fewer
+            // than shards (1e8 rows for 99,999 shards: 1,001 a file, 99,901 files); then one
+            // row less a file makes at least `wanted`.
+            let even = resplit(total.div_ceil(wanted))?;
+            if (even.files.len() as u64) < wanted {
+                resplit((total / wanted).max(1))?
+            } else {
+                even
+            }
         };
         if (plan.files.len() as u64) < n {
             return Err(GenerateError::Usage(format!(
@@ -160,6 +170,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_shard_limit_itself_is_a_valid_count() {
+        // ceil(1e8 / 99,999) = 1,001 rows a file made only 99,901 files.
+        let req = split(Some(100_000_000), None, None, None);
+        let layout = ShardLayout::new(&req, 120.0, "parquet", 99_999).unwrap();
+        assert!(layout.file_count() >= 99_999, "{}", layout.file_count());
+        check(&layout);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use object_store::ObjectMeta;
 use serde::Serialize;
 
 use super::error::ShardError;
-use super::failure::{ShardFailure, failure_name};
+use super::failure::{ShardFailure, failure_name, is_failure_name};
 use super::layout::file_range;
 use super::manifest::{DatasetIdentity, ShardManifest, parse_manifest_name};
 use super::target::Target;
@@ -80,21 +80,27 @@ pub fn gather(target: &Target) -> Result<Gathered, ShardError> {
     })
 }
 
-/// The failure markers of the dataset's shards that have no manifest.
+/// The failure markers of the dataset's shards that have no manifest; with no manifest at all
+/// (every shard may fail before one is written), every marker in the location.
 fn read_failures(
     target: &Target,
     listing: &HashMap<String, ObjectMeta>,
     identity: Option<&DatasetIdentity>,
     manifests: &BTreeMap<u32, ShardManifest>,
 ) -> Result<BTreeMap<u32, ShardFailure>, ShardError> {
-    let Some(id) = identity else {
-        return Ok(BTreeMap::new());
+    let mut names: Vec<String> = match identity {
+        Some(id) => (0..id.shard_count)
+            .filter(|i| !manifests.contains_key(i))
+            .map(|i| failure_name(i, id.shard_count))
+            .filter(|n| listing.contains_key(n))
+            .collect(),
+        None => listing
+            .keys()
+            .filter(|n| is_failure_name(n))
+            .cloned()
+            .collect(),
     };
-    let names: Vec<String> = (0..id.shard_count)
-        .filter(|i| !manifests.contains_key(i))
-        .map(|i| failure_name(i, id.shard_count))
-        .filter(|n| listing.contains_key(n))
-        .collect();
+    names.sort();
     Ok(target
         .read_many(&names)?
         .into_iter()
