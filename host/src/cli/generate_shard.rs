@@ -28,7 +28,7 @@ impl From<ShardError> for CliError {
                 "run the missing shards (the same command with their --shard I/N); `dataset status` shows what is done",
             ),
             ShardError::FailedForGood { .. } => CliError::failure(e).with_hint(
-                "fix the cause, then re-run those shards (the same command with their --shard I/N, or apply the Job again) and finalize",
+                "fix the cause, then re-run those shards with their --shard I/N and finalize; to apply the Jobs again instead, first delete the _shards/failed-*.json markers, or the new finalize Job stops on them at once",
             ),
             e if e.is_usage() => CliError::usage(e),
             e => CliError::failure(e),
