@@ -2,7 +2,7 @@
 //! and the tables, JSON, CSV and plot of the results.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -264,7 +264,8 @@ async fn search(args: SearchArgs, printer: &Printer) -> Result<(), CliError> {
     };
     let report = bench_search(&client, dataset.as_ref(), &options, &progress).await?;
     if let Some(path) = &args.csv {
-        write_atomically(path, to_csv(&report).as_bytes())?;
+        crate::fsutil::write_atomically(path, to_csv(&report).as_bytes())
+            .map_err(|e| CliError::failure(anyhow::anyhow!("{}: {e}", path.display())))?;
     }
     if printer.is_json() {
         printer.json(&report);
@@ -289,13 +290,6 @@ async fn search(args: SearchArgs, printer: &Printer) -> Result<(), CliError> {
         )));
     }
     Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = crate::fsutil::temp_sibling(path);
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| CliError::failure(anyhow::anyhow!("{}: {e}", path.display())))
 }
 
 fn params_text(params: &Map<String, Value>) -> String {

@@ -4,7 +4,6 @@
 //! file; `health --textfile` does so whatever the status, so an unhealthy collection is never
 //! shown with its last healthy figures.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
@@ -159,18 +158,7 @@ pub fn render(report: &HealthReport) -> String {
 /// A symlinked `path` is followed, and the file it points to is replaced (the temporary file
 /// goes beside that one, on its file system), so the link stays a link.
 pub fn write_textfile(path: &Path, text: &str) -> std::io::Result<()> {
-    let path = &resolve_links(path)?;
-    let tmp = crate::fsutil::temp_sibling(path);
-    let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    crate::fsutil::write_atomically(&resolve_links(path)?, text.as_bytes())
 }
 
 /// `path` with its symlinks (as the last component) followed, dangling ones included: a

@@ -149,10 +149,8 @@ pub fn ground_truth(
 fn write_cache(path: &Path, truth: &GroundTruth) -> Result<()> {
     let dir = path.parent().expect("cache files live in a directory");
     std::fs::create_dir_all(dir).map_err(|e| MeasureError::io(dir, e))?;
-    let tmp = crate::fsutil::temp_sibling(path);
     let text = serde_json::to_vec(truth).expect("ground truth serialises");
-    std::fs::write(&tmp, text).map_err(|e| MeasureError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| MeasureError::io(path, e))
+    crate::fsutil::write_atomically(path, &text).map_err(|e| MeasureError::io(path, e))
 }
 
 /// Computes the ground truth without the cache.

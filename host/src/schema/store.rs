@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::builtin::builtin_text;
 use super::error::SchemaError;
 use super::field::Schema;
+use crate::fsutil::write_atomically;
 
 /// What the index records about a stored schema.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -138,15 +139,6 @@ fn is_valid_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// Writes `bytes` to a temporary sibling and renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = crate::fsutil::temp_sibling(path);
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 #[cfg(test)]
