@@ -3,32 +3,36 @@
 //! after a lost acknowledgement changes nothing.
 
 use std::future::Future;
-use std::time::Duration;
 
 use ::milvus::proto::schema::FieldData;
 
 use crate::milvus::query::Pk;
+use crate::milvus::retry::Retry;
 use crate::milvus::upsert::{delete, upsert};
 use crate::milvus::{Client, MilvusError};
 
-/// Runs `op` up to `attempts` times while it fails transiently; returns the retries made.
-pub async fn with_retries<F, Fut>(attempts: u32, mut op: F) -> (u64, Result<(), MilvusError>)
+/// Runs `op` while it fails transiently, with the backoff and the one-deadline budget of
+/// every Milvus write ([`Retry`]); returns the retries made.
+async fn with_retries<F, Fut>(
+    client: &Client,
+    rpc: &'static str,
+    attempts: u32,
+    mut op: F,
+) -> (u64, Result<(), MilvusError>)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), MilvusError>>,
 {
-    let mut retries = 0u64;
-    let mut backoff = Duration::from_millis(250);
+    let mut retry = Retry::new(client, rpc, attempts);
     loop {
-        match op().await {
-            Ok(()) => return (retries, Ok(())),
-            Err(e) if e.is_transient() && retries + 1 < u64::from(attempts.max(1)) => {
-                retries += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => return (retries, Err(e)),
-        }
+        let outcome = match op().await {
+            Ok(()) => Ok(()),
+            Err(e) => match retry.failed(client, e).await {
+                Ok(()) => continue,
+                Err(e) => Err(e),
+            },
+        };
+        return (u64::from(retry.retries()), outcome);
     }
 }
 
@@ -45,15 +49,17 @@ pub async fn send(
     let mut retries = 0;
     // Bounded expressions: a few thousand keys per Delete.
     for chunk in deletes.chunks(2000) {
-        let (r, result) =
-            with_retries(attempts, || delete(client, collection, pk_field, chunk)).await;
+        let (r, result) = with_retries(client, "Delete", attempts, || {
+            delete(client, collection, pk_field, chunk)
+        })
+        .await;
         retries += r;
         if result.is_err() {
             return (retries, result);
         }
     }
     if let Some(fields) = fields {
-        let (r, result) = with_retries(attempts, || {
+        let (r, result) = with_retries(client, "Upsert", attempts, || {
             upsert(client, collection, fields.clone(), rows)
         })
         .await;
